@@ -1,0 +1,66 @@
+"""Describe the machine and software an audit ran on (for results and the manifest)."""
+
+from __future__ import annotations
+
+import platform
+import sys
+from importlib import metadata
+
+import psutil
+
+from auditkit.results import Environment
+
+RECORDED_PACKAGES = (
+    "auditkit",
+    "torch",
+    "transformers",
+    "accelerate",
+    "peft",
+    "gguf",
+    "lm_eval",
+    "datasets",
+    "numpy",
+    "pydantic",
+)
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _package_versions() -> dict[str, str]:
+    versions = {}
+    for name in RECORDED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def describe_environment() -> Environment:
+    gpus: list[str] = []
+    cuda: str | None = None
+    if "torch" in sys.modules:  # only ask torch when a model run has already imported it
+        import torch
+
+        if torch.cuda.is_available():
+            gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+            cuda = torch.version.cuda
+    return Environment(
+        python=platform.python_version(),
+        platform=platform.platform(),
+        packages=_package_versions(),
+        cpu=_cpu_name(),
+        cpu_count=psutil.cpu_count(logical=True) or 1,
+        memory_bytes=psutil.virtual_memory().total,
+        gpus=gpus,
+        cuda=cuda,
+    )

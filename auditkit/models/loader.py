@@ -1,0 +1,271 @@
+"""Load a suite's candidate model into a ``LoadedModel``: engine + measured ``ModelInfo``.
+
+Heavy imports (torch, transformers, peft) happen here, when a model is loaded, never at start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from auditkit.engine.base import LanguageModel
+from auditkit.engine.mock import MockModel
+from auditkit.errors import ModelLoadError
+from auditkit.models.metadata import (
+    PICKLE_WEIGHT_SUFFIXES,
+    card_license,
+    describe_files,
+    gguf_license,
+    weight_files,
+)
+from auditkit.models.spec import ModelSource, ModelSpec
+from auditkit.results import ModelInfo
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+# Files fetched for a hub model: weights in safe formats, configs, tokenizer files, model card.
+_HUB_SAFE_PATTERNS = ["*.json", "*.safetensors", "*.model", "*.txt", "*.tiktoken", "README.md"]
+
+
+@dataclass
+class LoadedModel:
+    spec: ModelSpec
+    engine: LanguageModel
+    info: ModelInfo
+    _release: list[Any] = field(default_factory=list, repr=False)
+
+    def close(self) -> None:
+        """Drop the weights and give memory back (GPU memory included) before the next model."""
+        self._release.clear()
+        self.engine = MockModel()
+        if "torch" not in sys.modules:  # a mock model: nothing to free
+            return
+        import gc
+
+        import torch
+
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+
+def resolve_device(requested: str) -> str:
+    if requested != "auto":
+        return requested
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_model(spec: ModelSpec, device: str) -> LoadedModel:
+    """Load ``spec`` on ``device``; raises ``ModelLoadError`` with a one-line reason."""
+    started = time.perf_counter()
+    source = spec.parsed_source
+    if source.kind == "mock":
+        engine = MockModel(behaviour=source.target)
+        info = ModelInfo(
+            source=spec.source,
+            resolved=source.target,
+            architecture="mock",
+            parameters=0,
+            bytes_on_disk=0,
+            license=spec.license,
+            license_source="suite" if spec.license else None,
+            dtype="none",
+            device="cpu",
+            load_seconds=time.perf_counter() - started,
+        )
+        return LoadedModel(spec, engine, info)
+    try:
+        return _load_transformers(spec, source, resolve_device(device), started)
+    except ModelLoadError:
+        raise
+    except Exception as exc:  # any failure inside transformers/peft/torch is a load error
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelLoadError(f"{type(exc).__name__}: {message}") from exc
+
+
+@dataclass
+class _Checkpoint:
+    """Where transformers should read a model from, and what we know about its files."""
+
+    location: str  # a local folder or a hub id
+    gguf_file: str | None
+    files: list[Path]
+    license: str | None
+    license_source: str | None
+
+
+def _locate(spec: ModelSpec, source: ModelSource) -> _Checkpoint:
+    if source.kind == "pkg":
+        assert source.path is not None
+        kind = "gguf" if source.path.suffix == ".gguf" else "hf"
+        return _locate(spec, ModelSource(kind, str(source.path), source.path))
+    if source.kind == "gguf":
+        assert source.path is not None
+        license_id = gguf_license(source.path)
+        return _Checkpoint(
+            str(source.path.parent),
+            source.path.name,
+            [source.path],
+            license_id,
+            "gguf metadata" if license_id else None,
+        )
+    if source.kind == "hf":
+        folder = source.path if source.path is not None else _fetch_from_hub(spec, source.target)
+        if not (folder / "config.json").is_file():
+            raise ModelLoadError(f"{folder} has no config.json: not a transformers model folder")
+        files = weight_files(folder)
+        if (
+            not spec.allow_pickle
+            and files
+            and all(f.suffix in PICKLE_WEIGHT_SUFFIXES for f in files)
+        ):
+            raise ModelLoadError(
+                f"{folder} has only pickle-format weights ({files[0].name}), which can run code "
+                "when loaded; convert them to safetensors or set 'allow_pickle: true' for this "
+                "model"
+            )
+        if not spec.allow_pickle:
+            files = [f for f in files if f.suffix not in PICKLE_WEIGHT_SUFFIXES]
+        license_id = card_license(folder)
+        return _Checkpoint(
+            str(folder), None, files, license_id, "model card" if license_id else None
+        )
+    raise ModelLoadError(f"cannot load a '{source.kind}:' source as a checkpoint")
+
+
+def _fetch_from_hub(spec: ModelSpec, repo_id: str) -> Path:
+    from huggingface_hub import snapshot_download
+
+    patterns = [*_HUB_SAFE_PATTERNS, "*.bin", "*.pt"] if spec.allow_pickle else _HUB_SAFE_PATTERNS
+    try:
+        return Path(snapshot_download(repo_id, revision=spec.revision, allow_patterns=patterns))
+    except Exception as exc:
+        raise ModelLoadError(
+            f"cannot fetch {repo_id!r} from the model hub ({type(exc).__name__}); "
+            "with no network, point 'hf:' at a local folder instead"
+        ) from exc
+
+
+def _load_transformers(
+    spec: ModelSpec, source: ModelSource, device: str, started: float
+) -> LoadedModel:
+    from auditkit.engine.hf import HFCausalLM
+
+    adapter: Path | None = None
+    if source.kind == "peft":
+        assert source.path is not None
+        adapter = source.path
+        source = spec.parsed_base or _adapter_base(source.path)
+    checkpoint = _locate(spec, source)
+    model, tokenizer = _from_pretrained(spec, checkpoint)
+    license_id, license_source = checkpoint.license, checkpoint.license_source
+    if adapter is not None:
+        from peft import PeftModel
+
+        # Merged into the base weights: the audited model is exactly what a deployment would run.
+        model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+        checkpoint.files = checkpoint.files + weight_files(adapter)
+        adapter_license = card_license(adapter)
+        if adapter_license:
+            license_id, license_source = adapter_license, "adapter model card"
+        elif license_id:
+            license_source = "adapter base"
+    parameters = sum(p.numel() for p in model.parameters())
+    if spec.quantization == "int8-dynamic":
+        if device != "cpu":
+            raise ModelLoadError(
+                "'int8-dynamic' quantization runs on the CPU only; set device: cpu"
+            )
+        if spec.dtype not in ("auto", "float32"):
+            raise ModelLoadError(
+                "'int8-dynamic' quantization starts from float32 weights; drop 'dtype'"
+            )
+        model = _quantize_int8_dynamic(model)
+    model.to(device)  # type: ignore[arg-type]  # transformers types to() narrowly
+    dtype = next(model.parameters()).dtype
+    engine = HFCausalLM(model, tokenizer, name=spec.id)
+    if spec.license:
+        license_id, license_source = spec.license, "suite"
+    files = describe_files(checkpoint.files)
+    info = ModelInfo(
+        source=spec.source,
+        resolved=(
+            str(Path(checkpoint.location) / checkpoint.gguf_file)
+            if checkpoint.gguf_file
+            else checkpoint.location
+        ),
+        architecture=type(model).__name__,
+        parameters=parameters,
+        bytes_on_disk=sum(f.bytes for f in files),
+        files=files,
+        license=license_id,
+        license_source=license_source,
+        dtype=str(dtype).removeprefix("torch."),
+        quantization=spec.quantization,
+        device=str(device),
+        load_seconds=time.perf_counter() - started,
+        trust_remote_code=spec.trust_remote_code,
+        adapter=str(adapter) if adapter else None,
+    )
+    return LoadedModel(spec, engine, info, [model])
+
+
+def _adapter_base(adapter: Path) -> ModelSource:
+    config = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
+    base = config.get("base_model_name_or_path")
+    if not base:
+        raise ModelLoadError(f"{adapter}/adapter_config.json names no base model; set 'base:'")
+    try:
+        return ModelSource.parse(f"hf:{base}", adapter)
+    except ValueError as exc:
+        raise ModelLoadError(f"adapter base model: {exc}") from None
+
+
+def _from_pretrained(
+    spec: ModelSpec, checkpoint: _Checkpoint
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    common: dict[str, Any] = {"trust_remote_code": spec.trust_remote_code}
+    if checkpoint.gguf_file:
+        common["gguf_file"] = checkpoint.gguf_file
+    if spec.revision and not Path(checkpoint.location).exists():
+        common["revision"] = spec.revision
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint.location, **common)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    dtype: Any
+    if spec.dtype != "auto":
+        dtype = getattr(torch, spec.dtype)
+    else:
+        # GGUF weights are de-quantized, and int8 dynamic quantization starts from float32.
+        dtype = torch.float32 if checkpoint.gguf_file or spec.quantization else "auto"
+    weights: dict[str, Any] = {}
+    if not checkpoint.gguf_file and not spec.allow_pickle:
+        weights["use_safetensors"] = True
+    model = AutoModelForCausalLM.from_pretrained(
+        checkpoint.location, dtype=dtype, **common, **weights
+    )
+    return model, tokenizer
+
+
+def _quantize_int8_dynamic(model: PreTrainedModel) -> PreTrainedModel:
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():
+        # torch.ao's dynamic quantization is deprecated in favour of torchao but still correct.
+        warnings.simplefilter("ignore")
+        quantized: PreTrainedModel = torch.ao.quantization.quantize_dynamic(
+            model, {torch.nn.Linear}, dtype=torch.qint8
+        )
+    return quantized

@@ -1,0 +1,116 @@
+"""The probe contract and the registry that maps a suite's ``kind`` to a probe class.
+
+A probe is one file in ``auditkit/probes/`` with one ``@register_probe`` class. Its ``Spec`` (a
+pydantic model) is validated when the suite is loaded, before any model is, and becomes part of
+the suite's JSON Schema. A probe never loads a model and never renders.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
+
+from auditkit.engine.base import LanguageModel
+from auditkit.results import Metric
+
+PROBES: dict[str, type[Probe[Any]]] = {}
+
+
+def _resolve_suite_path(value: Path, info: ValidationInfo) -> Path:
+    base_dir = Path((info.context or {}).get("base_dir", "."))
+    path = value.expanduser()
+    path = path if path.is_absolute() else base_dir / path
+    if not path.exists():
+        raise ValueError(f"file not found: {path}")
+    return path
+
+
+SuitePath = Annotated[Path, AfterValidator(_resolve_suite_path)]
+"""A path written in a suite: relative to the suite file, and required to exist."""
+
+
+class ProbeSpec(BaseModel):
+    """Fields every probe entry in a suite has. Probe kinds subclass it with their parameters."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][\w.-]*$", description="Short unique name of this probe.")
+    kind: str
+
+
+SpecT = TypeVar("SpecT", bound=ProbeSpec)
+
+
+@dataclass
+class Sample:
+    """One scored item: what went in, what came out, and how it was judged."""
+
+    item_id: str
+    input: str
+    output: str
+    target: str
+    scores: dict[str, float]
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ProbeOutput:
+    metrics: list[Metric]
+    samples: list[Sample]
+
+
+@dataclass
+class ProbeContext:
+    """What a probe gets to run: the model's engine, and where to report progress."""
+
+    model: LanguageModel
+    model_id: str
+    seed: int
+    set_total: Callable[[int], None] = lambda total: None
+    """Announce how many work steps the probe will take (for progress display)."""
+    advance: Callable[[int], None] = lambda steps: None
+    """Report that ``steps`` more work steps are done."""
+
+
+class Probe(ABC, Generic[SpecT]):
+    """Base class of every probe kind."""
+
+    kind: ClassVar[str]
+    Spec: ClassVar[type[ProbeSpec]]
+
+    def __init__(self, spec: SpecT) -> None:
+        self.spec = spec
+
+    def data_files(self) -> list[Path]:
+        """Files this probe reads (hashed into the manifest)."""
+        return []
+
+    def check_data(self) -> None:
+        """Read and validate the probe's data; raise ``UserError`` naming ``FILE:LINE`` problems."""
+
+    @abstractmethod
+    def run(self, ctx: ProbeContext) -> ProbeOutput:
+        """Run on one model. Exceptions become an error row for this model and probe."""
+
+
+ProbeT = TypeVar("ProbeT", bound=type[Probe[Any]])
+
+
+def register_probe(cls: ProbeT) -> ProbeT:
+    """Class decorator: make ``cls`` available to suites as ``kind: <cls.kind>``."""
+    kind_field = cls.Spec.model_fields.get("kind")
+    if kind_field is None or getattr(kind_field.annotation, "__args__", None) != (cls.kind,):
+        raise TypeError(f"{cls.__name__}.Spec must declare kind: Literal[{cls.kind!r}]")
+    if cls.kind in PROBES:
+        raise TypeError(f"probe kind {cls.kind!r} is registered twice")
+    PROBES[cls.kind] = cls
+    return cls
+
+
+def probe_for(spec: ProbeSpec) -> Probe[Any]:
+    return PROBES[spec.kind](spec)

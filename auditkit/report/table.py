@@ -1,0 +1,219 @@
+"""The comparison table both renderers draw: metric rows by model columns, already formatted.
+
+Renderers must agree on which cell is best, what counts as missing and how a number is written, so
+those decisions live here once, as plain data, and the HTML and Markdown layers only lay them out.
+Nothing here computes a metric: every value comes from the ``AuditResult`` as it is.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from auditkit.results import AuditResult, Direction, ErrorInfo, Metric, ModelResult
+
+CellState = Literal["ok", "missing", "error", "nan"]
+
+SHORT_HASH = 12
+"""Hex digits of a sha256 shown inline; enough to tell files apart, short enough to read."""
+
+_TIE_REL_TOL = 1e-9
+"""Values this close are a tie, so float noise does not hand "best" to only one of two equals."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One model's entry for one metric row."""
+
+    state: CellState
+    value: str = ""
+    """Formatted point estimate (empty unless ``ok`` or ``nan``)."""
+    interval: str = ""
+    """Formatted 95% interval, e.g. ``[54.6, 68.0]``; empty when the metric has none."""
+    n: int | None = None
+    error: str = ""
+    """One-line error message when ``state`` is ``error``."""
+    best: bool = False
+    number: float | None = None
+    """The raw value, kept only to pick the best cell."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One metric of one probe (optionally restricted to a group) across all models."""
+
+    probe_id: str
+    metric: str
+    group: str | None
+    direction: Direction
+    interval_method: str
+    description: str
+    cells: tuple[Cell, ...]
+
+    @property
+    def arrow(self) -> str:
+        """The direction as a glyph, so a reader sees at a glance which way is better."""
+        return {"higher": "↑", "lower": "↓", "none": ""}[self.direction]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The whole table: whole-probe rows, and per-group rows kept apart so they can be collapsed."""
+
+    models: tuple[str, ...]
+    rows: tuple[Row, ...]
+    group_rows: tuple[Row, ...]
+
+    def groups_by_probe(self) -> list[tuple[str, list[Row]]]:
+        """Group rows bundled per probe, in suite order, for one collapsible block per probe."""
+        bundles: dict[str, list[Row]] = {}
+        for row in self.group_rows:
+            bundles.setdefault(row.probe_id, []).append(row)
+        return list(bundles.items())
+
+
+def format_number(value: float) -> str:
+    """Three decimals; three significant digits for tiny values so they do not read as zero."""
+    if value != 0 and abs(value) < 0.001:
+        return f"{value:.3g}"
+    return f"{value:.3f}"
+
+
+def is_percentage(metric: Metric) -> bool:
+    """Wilson intervals belong to proportions, which read best as percentages."""
+    return metric.interval.lower() == "wilson" and 0.0 <= metric.value <= 1.0
+
+
+def format_value(metric: Metric) -> str:
+    """The point estimate as a reader should see it (``61.5%`` or ``0.412``)."""
+    if math.isnan(metric.value):
+        return "NaN"
+    if is_percentage(metric):
+        return f"{metric.value * 100:.1f}%"
+    return format_number(metric.value)
+
+
+def format_interval(metric: Metric) -> str:
+    """The interval in the value's unit, without a percent sign to keep it short."""
+    if metric.ci_low is None or metric.ci_high is None:
+        return ""
+    if is_percentage(metric):
+        return f"[{metric.ci_low * 100:.1f}, {metric.ci_high * 100:.1f}]"
+    return f"[{format_number(metric.ci_low)}, {format_number(metric.ci_high)}]"
+
+
+def format_parameters(count: int) -> str:
+    """Parameter counts in millions, the unit model cards use for small and mid-sized models."""
+    return f"{count / 1e6:,.1f}M"
+
+
+def format_mib(size: int) -> str:
+    return f"{size / 2**20:,.1f} MiB"
+
+
+def short_hash(digest: str) -> str:
+    return digest[:SHORT_HASH]
+
+
+def error_line(error: ErrorInfo) -> str:
+    """``Type: message`` on one line, whatever the message held."""
+    text = f"{error.type}: {error.message}" if error.message else error.type
+    lines = text.strip().splitlines()
+    return lines[0] if lines else error.type
+
+
+def build_comparison(result: AuditResult) -> Comparison:
+    """Lay the results out as rows in suite order, then metric order as first seen."""
+    keys = _row_keys(result)
+    rows = [_build_row(result.models, probe_id, metric) for probe_id, metric in keys]
+    return Comparison(
+        models=tuple(model.model_id for model in result.models),
+        rows=tuple(row for row in rows if row.group is None),
+        group_rows=tuple(row for row in rows if row.group is not None),
+    )
+
+
+def _probe_order(result: AuditResult) -> list[str]:
+    """The suite's probes first; any probe only a model knows about goes last, not missing."""
+    order = [probe.id for probe in result.probes]
+    for model in result.models:
+        order.extend(p.probe_id for p in model.probes if p.probe_id not in order)
+    return order
+
+
+def _row_keys(result: AuditResult) -> list[tuple[str, Metric]]:
+    """One (probe, first-seen metric) per distinct (probe, metric name, group)."""
+    keys: list[tuple[str, Metric]] = []
+    for probe_id in _probe_order(result):
+        seen: set[tuple[str, str | None]] = set()
+        for metric in _metrics_of(result.models, probe_id):
+            if (metric.name, metric.group) not in seen:
+                seen.add((metric.name, metric.group))
+                keys.append((probe_id, metric))
+    return keys
+
+
+def _metrics_of(models: Iterable[ModelResult], probe_id: str) -> Iterable[Metric]:
+    for model in models:
+        probe = model.probe(probe_id)
+        if probe is not None:
+            yield from probe.metrics
+
+
+def _build_row(models: list[ModelResult], probe_id: str, first: Metric) -> Row:
+    cells = [_cell(model, probe_id, first.name, first.group) for model in models]
+    return Row(
+        probe_id=probe_id,
+        metric=first.name,
+        group=first.group,
+        direction=first.direction,
+        interval_method=first.interval,
+        description=first.description,
+        cells=_mark_best(cells, first.direction),
+    )
+
+
+def _cell(model: ModelResult, probe_id: str, name: str, group: str | None) -> Cell:
+    if model.error is not None:
+        return Cell(state="error", error=error_line(model.error))
+    if model.status == "error":
+        return Cell(state="error", error="model failed")
+    probe = model.probe(probe_id)
+    if probe is not None and probe.error is not None:
+        return Cell(state="error", error=error_line(probe.error))
+    if probe is not None and probe.status == "error":
+        return Cell(state="error", error="probe failed")
+    metric = _find(probe.metrics if probe else [], name, group)
+    if metric is None:
+        return Cell(state="missing")
+    state: CellState = "nan" if math.isnan(metric.value) else "ok"
+    return Cell(
+        state=state,
+        value=format_value(metric),
+        interval=format_interval(metric),
+        n=metric.n,
+        number=None if state == "nan" else metric.value,
+    )
+
+
+def _find(metrics: list[Metric], name: str, group: str | None) -> Metric | None:
+    return next((m for m in metrics if m.name == name and m.group == group), None)
+
+
+def _mark_best(cells: list[Cell], direction: Direction) -> tuple[Cell, ...]:
+    """Flag every ok cell equal to the best value; nothing to flag without a direction or rival."""
+    numbers = [c.number for c in cells if c.state == "ok" and c.number is not None]
+    if direction == "none" or len(numbers) < 2:
+        return tuple(cells)
+    target = max(numbers) if direction == "higher" else min(numbers)
+    return tuple(replace(cell, best=True) if _ties(cell, target) else cell for cell in cells)
+
+
+def _ties(cell: Cell, target: float) -> bool:
+    return (
+        cell.state == "ok"
+        and cell.number is not None
+        and math.isclose(cell.number, target, rel_tol=_TIE_REL_TOL, abs_tol=0.0)
+    )

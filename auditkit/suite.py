@@ -1,0 +1,231 @@
+"""The suite: a declarative YAML description of an audit, validated before any model loads.
+
+Every problem is reported at once, one line each, as ``FILE:LINE:COL: location: message``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, create_model
+from pydantic_core import ErrorDetails
+
+from auditkit.errors import UserError
+from auditkit.files import sha256_text
+from auditkit.models.spec import ModelSpec
+from auditkit.probes.base import PROBES, ProbeSpec, probe_for
+from auditkit.yaml_positions import Location, Positions, load_yaml, position_of
+
+SUITE_SCHEMA_VERSION = 1
+ReportFormat = Literal["html", "markdown"]
+
+
+class ReportSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dir: Path | None = Field(
+        None,
+        description="Output folder, relative to the suite file. Default: reports/<suite name> "
+        "under the working directory.",
+    )
+    formats: tuple[ReportFormat, ...] = Field(
+        ("html", "markdown"),
+        description="Rendered reports; results.json, samples.jsonl and manifest.json are always "
+        "written.",
+    )
+
+
+class Suite(BaseModel):
+    """A suite file: the candidate models, the probes to run on each, and report settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: Literal[1] = Field(description="Version of the suite format; 1.")
+    name: str = Field(pattern=r"^[A-Za-z0-9][\w.-]*$", description="Names the report folder.")
+    description: str = ""
+    intended_use: Literal["commercial", "research", "internal"] = Field(
+        "research", description="How the chosen model will be used (input to the license policy)."
+    )
+    seed: int = Field(1234, description="Seed for sampling and bootstrap intervals.")
+    device: str = Field(
+        "auto",
+        pattern=r"^(auto|cpu|cuda(:\d+)?|mps)$",
+        description="auto (CUDA when available), cpu, cuda or cuda:N.",
+    )
+    models: list[ModelSpec] = Field(min_length=1)
+    baseline: str | None = Field(None, description="Id of the model the others are compared to.")
+    probes: list[ProbeSpec] = Field(min_length=1)
+    report: ReportSpec = ReportSpec()
+
+    _path: Path = PrivateAttr(Path("suite.yaml"))
+    _text: str = PrivateAttr("")
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def sha256(self) -> str:
+        return sha256_text(self._text)
+
+    def report_dir(self, cwd: Path | None = None) -> Path:
+        if self.report.dir is not None:
+            return (
+                self.report.dir
+                if self.report.dir.is_absolute()
+                else self.path.parent / self.report.dir
+            )
+        return (cwd or Path.cwd()) / "reports" / self.name
+
+    def model(self, model_id: str) -> ModelSpec:
+        return next(m for m in self.models if m.id == model_id)
+
+
+@functools.cache
+def suite_model() -> type[Suite]:
+    """The ``Suite`` class with ``probes`` typed as the union of every registered probe's spec."""
+    import auditkit.probes  # noqa: F401  (registers the built-in probes)
+
+    specs = tuple(cls.Spec for cls in PROBES.values())
+    entry = Annotated[Union[specs], Field(discriminator="kind")]  # type: ignore[valid-type]  # noqa: UP007
+    model: type[Suite] = create_model(
+        "Suite",
+        __base__=Suite,
+        __doc__=Suite.__doc__,
+        probes=(list[entry], Field(min_length=1)),
+    )
+    return model
+
+
+def json_schema() -> dict[str, Any]:
+    schema = suite_model().model_json_schema()
+    schema["title"] = "auditkit suite"
+    return schema
+
+
+def load_suite(path: Path, *, check_data: bool = True) -> Suite:
+    """Read, validate and (by default) check the data files of the suite at ``path``.
+
+    Raises ``UserError`` listing every problem found.
+    """
+    data, positions = load_yaml(path)
+    if not isinstance(data, dict):
+        raise UserError(f"{path}:1:1: a suite is a YAML mapping with schema_version, name, ...")
+    if data.get("schema_version", SUITE_SCHEMA_VERSION) != SUITE_SCHEMA_VERSION:
+        where = _where(path, ("schema_version",), positions)
+        raise UserError(
+            f"{where}: schema_version: this auditkit reads suite schema version "
+            f"{SUITE_SCHEMA_VERSION}, not {data['schema_version']!r}"
+        )
+    try:
+        suite = suite_model().model_validate(data, context={"base_dir": path.parent})
+    except ValidationError as exc:
+        lines = [_format_error(path, error, data, positions) for error in exc.errors()]
+        raise UserError(sorted(lines, key=_line_number)) from None
+    suite._path = path
+    suite._text = path.read_text(encoding="utf-8")
+    problems = [
+        f"{_where(path, loc, positions)}: {_dotted(loc)}: {message}"
+        for loc, message in _cross_field_problems(suite)
+    ]
+    if problems:
+        raise UserError(problems)
+    if check_data:
+        for spec in suite.probes:
+            try:
+                probe_for(spec).check_data()
+            except UserError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise UserError(problems)
+    return suite
+
+
+def _cross_field_problems(suite: Suite) -> list[tuple[Location, str]]:
+    problems: list[tuple[Location, str]] = []
+    ids = {"models": [m.id for m in suite.models], "probes": [p.id for p in suite.probes]}
+    for field, field_ids in ids.items():
+        seen: set[str] = set()
+        for index, entry_id in enumerate(field_ids):
+            if entry_id in seen:
+                problems.append(((field, index, "id"), f"duplicate id {entry_id!r}"))
+            seen.add(entry_id)
+    model_ids = [m.id for m in suite.models]
+    if suite.baseline is not None and suite.baseline not in model_ids:
+        problems.append(
+            (
+                ("baseline",),
+                f"no model has id {suite.baseline!r}{_suggest(suite.baseline, model_ids)}",
+            )
+        )
+    return problems
+
+
+def _format_error(path: Path, error: ErrorDetails, data: Any, positions: Positions) -> str:
+    loc = _clean_loc(error["loc"], data)
+    message = error["msg"].removeprefix("Value error, ")
+    kind = error["type"]
+    if kind == "union_tag_invalid":
+        tag = str(error.get("ctx", {}).get("tag", ""))
+        loc = (*loc, "kind")
+        message = f"unknown probe {tag!r}{_suggest(tag, list(PROBES))}; known: {', '.join(PROBES)}"
+    elif kind == "union_tag_not_found":
+        loc = (*loc, "kind")
+        message = f"missing 'kind': one of {', '.join(PROBES)}"
+    elif kind == "extra_forbidden":
+        known = _known_fields(loc[:-1], data)
+        message = f"unknown field {loc[-1]!r}{_suggest(str(loc[-1]), known)}"
+    elif kind == "missing":
+        message = "required field is missing"
+    elif kind == "literal_error":
+        message += _suggest(str(error.get("input")), re.findall(r"'([^']*)'", message))
+    return f"{_where(path, loc, positions)}: {_dotted(loc)}: {message}"
+
+
+def _clean_loc(loc: tuple[str | int, ...], data: Any) -> Location:
+    """Drop the discriminator tag pydantic inserts after ``probes[i]`` in union errors."""
+    if len(loc) >= 3 and loc[0] == "probes" and isinstance(loc[1], int) and loc[2] in PROBES:
+        return (*loc[:2], *loc[3:])
+    return tuple(loc)
+
+
+def _known_fields(loc: Location, data: Any) -> list[str]:
+    if loc == ():
+        return list(Suite.model_fields)
+    if loc[0] == "models" and len(loc) == 2:
+        return list(ModelSpec.model_fields)
+    if loc[0] == "report" and len(loc) == 1:
+        return list(ReportSpec.model_fields)
+    if loc[0] == "probes" and len(loc) == 2 and isinstance(loc[1], int):
+        try:
+            kind = data["probes"][loc[1]]["kind"]
+            return list(PROBES[kind].Spec.model_fields)
+        except (KeyError, IndexError, TypeError):
+            return []
+    return []
+
+
+def _line_number(problem: str) -> int:
+    found = re.match(r"^.*?:(\d+):\d+: ", problem)
+    return int(found.group(1)) if found else 0
+
+
+def _suggest(word: str, candidates: list[str]) -> str:
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _where(path: Path, loc: Location, positions: Positions) -> str:
+    found = position_of(loc, positions)
+    return f"{path}:{found[0]}:{found[1]}" if found else str(path)
+
+
+def _dotted(loc: Location) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "suite"
