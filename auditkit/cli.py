@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ import typer
 
 from auditkit import __version__
 from auditkit.errors import ExitCode, UserError
+from auditkit.models.spec import DEVICE_PATTERN
 
 app = typer.Typer(
     add_completion=False,
@@ -95,10 +97,10 @@ def run(
 
 
 def _with_device(suite_obj: Suite, device: str) -> Suite:
-    if not (device in ("auto", "cpu", "mps") or device.startswith("cuda")):
+    if not re.fullmatch(DEVICE_PATTERN, device):
         raise UserError(f"--device: expected auto, cpu, cuda or cuda:N, got {device!r}")
     updated = suite_obj.model_copy(update={"device": device})
-    updated._path, updated._text = suite_obj._path, suite_obj._text
+    updated._path = suite_obj._path
     return updated
 
 
@@ -135,6 +137,8 @@ def report(
         raise UserError(f"{path}: file not found (run 'auditkit run' first)")
     try:
         result = AuditResult.read(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read: {exc}") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])

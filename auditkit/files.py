@@ -37,7 +37,3 @@ def sha256_file(path: Path) -> str:
                 digest.update(chunk)
         _sha256_memo[key] = digest.hexdigest()
     return _sha256_memo[key]
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()

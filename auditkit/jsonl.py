@@ -34,7 +34,8 @@ def read_jsonl(path: Path, item_type: type[ItemT]) -> list[ItemT]:
         except ValidationError as exc:
             for error in exc.errors():
                 where = ".".join(str(part) for part in error["loc"]) or "item"
-                problems.append(f"{path}:{number}: {where}: {error['msg']}")
+                message = error["msg"].removeprefix("Value error, ")
+                problems.append(f"{path}:{number}: {where}: {message}")
     if not items and not problems:
         problems.append(f"{path}: no items (the file is empty)")
     if problems:

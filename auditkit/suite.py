@@ -1,6 +1,8 @@
 """The suite: a declarative YAML description of an audit, validated before any model loads.
 
-Every problem is reported at once, one line each, as ``FILE:LINE:COL: location: message``.
+Problems are reported one line each, as ``FILE:LINE:COL: location: message``, all those of a
+stage at once: first the YAML and the fields, then cross-references (ids, baseline), then the
+probes' data files (each stage needs the one before it to be sound).
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from pydantic_core import ErrorDetails
 
 from auditkit.errors import UserError
-from auditkit.files import sha256_text
-from auditkit.models.spec import ModelSpec
+from auditkit.files import sha256_file
+from auditkit.models.spec import DEVICE_PATTERN, ModelSpec
 from auditkit.probes.base import PROBES, ProbeSpec, probe_for
 from auditkit.yaml_positions import Location, Positions, load_yaml, position_of
 
@@ -53,7 +55,7 @@ class Suite(BaseModel):
     seed: int = Field(1234, description="Seed for sampling and bootstrap intervals.")
     device: str = Field(
         "auto",
-        pattern=r"^(auto|cpu|cuda(:\d+)?|mps)$",
+        pattern=DEVICE_PATTERN,
         description="auto (CUDA when available), cpu, cuda or cuda:N.",
     )
     models: list[ModelSpec] = Field(min_length=1)
@@ -62,7 +64,6 @@ class Suite(BaseModel):
     report: ReportSpec = ReportSpec()
 
     _path: Path = PrivateAttr(Path("suite.yaml"))
-    _text: str = PrivateAttr("")
 
     @property
     def path(self) -> Path:
@@ -70,7 +71,8 @@ class Suite(BaseModel):
 
     @property
     def sha256(self) -> str:
-        return sha256_text(self._text)
+        """sha256 of the suite file's bytes, as ``sha256sum`` prints it."""
+        return sha256_file(self._path)
 
     def report_dir(self, cwd: Path | None = None) -> Path:
         if self.report.dir is not None:
@@ -127,11 +129,13 @@ def load_suite(path: Path, *, check_data: bool = True) -> Suite:
         lines = [_format_error(path, error, data, positions) for error in exc.errors()]
         raise UserError(sorted(lines, key=_line_number)) from None
     suite._path = path
-    suite._text = path.read_text(encoding="utf-8")
-    problems = [
-        f"{_where(path, loc, positions)}: {_dotted(loc)}: {message}"
-        for loc, message in _cross_field_problems(suite)
-    ]
+    problems = sorted(
+        (
+            f"{_where(path, loc, positions)}: {_dotted(loc)}: {message}"
+            for loc, message in _cross_field_problems(suite)
+        ),
+        key=_line_number,
+    )
     if problems:
         raise UserError(problems)
     if check_data:

@@ -43,23 +43,36 @@ def load_yaml(path: Path) -> tuple[Any, Positions]:
     finally:
         loader.dispose()
     positions: Positions = {}
+    duplicates: list[str] = []
     if node is not None:
-        _record(node, (), positions)
+        _record(node, (), positions, duplicates)
+    if duplicates:
+        raise UserError([f"{path}:{problem}" for problem in duplicates])
     return data, positions
 
 
-def _record(node: yaml.Node, location: Location, positions: Positions) -> None:
+def _record(
+    node: yaml.Node, location: Location, positions: Positions, duplicates: list[str]
+) -> None:
     positions.setdefault(location, (node.start_mark.line + 1, node.start_mark.column + 1))
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
             child = (*location, key)
+            if child in positions:
+                # YAML lets the last duplicate win silently; in a suite that hides a mistake.
+                first = positions[child][0]
+                mark = key_node.start_mark
+                duplicates.append(
+                    f"{mark.line + 1}:{mark.column + 1}: duplicate key {key!r} "
+                    f"(first written on line {first})"
+                )
             # Point at the key: that is the line a reader looks for.
             positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            _record(value_node, child, positions)
+            _record(value_node, child, positions, duplicates)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _record(item, (*location, index), positions)
+            _record(item, (*location, index), positions, duplicates)
 
 
 def position_of(location: Location, positions: Positions) -> tuple[int, int] | None:

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 SOURCE_KINDS = ("hf", "gguf", "pkg", "peft", "mock")
+DEVICE_PATTERN = r"^(auto|cpu|cuda(:\d+)?|mps)$"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 Dtype = Literal["auto", "float32", "bfloat16", "float16"]
@@ -49,6 +50,13 @@ class ModelSource:
         if not target:
             raise ValueError(f"model source {source!r} names nothing after '{kind}:'")
         if kind == "mock":
+            from auditkit.engine.mock import MOCK_BEHAVIOURS
+
+            if target not in MOCK_BEHAVIOURS:
+                raise ValueError(
+                    f"unknown mock model {target!r}: use one of "
+                    + ", ".join(f"'mock:{name}'" for name in MOCK_BEHAVIOURS)
+                )
             return cls(kind, target, None)
         if kind == "pkg":
             return cls(kind, target, _package_file(target))
