@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, TypeVar
 
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 
 if TYPE_CHECKING:
+    from auditkit.results import AuditResult
     from auditkit.suite import Suite
 
 F = TypeVar("F", bound=Callable[..., None])
@@ -72,8 +74,7 @@ def run(
 ) -> None:
     """Run every probe of SUITE on every model and write results, samples and reports."""
     from auditkit.progress import progress_for_stdout
-    from auditkit.report import write_reports
-    from auditkit.runner import AuditRun, exit_code_for
+    from auditkit.runner import AuditRun
     from auditkit.suite import load_suite
 
     loaded = load_suite(suite)
@@ -85,15 +86,35 @@ def run(
         result = AuditRun(loaded, out_dir, progress).execute()
     finally:
         progress.close()
-    written = write_reports(result, out_dir, loaded.report.formats)
-    code = exit_code_for(result)
-    for error in result.errors:
-        model_id, probe_id, info = error
+    raise typer.Exit(_conclude(result, out_dir, loaded.report.formats, loaded.path))
+
+
+def _conclude(
+    result: AuditResult, out_dir: Path, formats: Sequence[str], suite_path: Path | None
+) -> ExitCode:
+    """Write the reports, print errors, verdicts and CI annotations; return the exit code."""
+    from auditkit.ci_annotations import gate_annotations
+    from auditkit.report import write_reports
+    from auditkit.runner import exit_code_for
+
+    written = write_reports(result, out_dir, list(dict.fromkeys([*formats, "junit"])))
+    for model_id, probe_id, info in result.errors:
         typer.echo(
             f"error: {model_id} × {probe_id or 'load'}: {info.type}: {info.message}", err=True
         )
+    for verdict in result.verdicts:
+        if verdict.status != "pass":
+            typer.echo(
+                f"gate {verdict.status}: {verdict.model_id}: {verdict.rule} {verdict.message}"
+            )
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for line in gate_annotations(result, suite_path):
+            typer.echo(line)
+    passed = sum(v.status == "pass" for v in result.verdicts)
+    if result.verdicts:
+        typer.echo(f"gates: {passed}/{len(result.verdicts)} pass")
     typer.echo(f"wrote {out_dir} ({', '.join(p.name for p in written)})")
-    raise typer.Exit(code)
+    return exit_code_for(result)
 
 
 def _with_device(suite_obj: Suite, device: str) -> Suite:
@@ -123,12 +144,59 @@ def validate(suite: Path = typer.Argument(..., help="The suite YAML file.")) -> 
 @_reports_user_errors
 def report(
     directory: Path = typer.Argument(..., help="A folder holding results.json."),
-    formats: str = typer.Option("html,markdown", help="Comma-separated: html, markdown."),
+    formats: str = typer.Option(
+        "html,markdown,junit", help="Comma-separated: html, markdown, junit."
+    ),
 ) -> None:
     """Re-render the scorecard and summary from a saved results.json (no model needed)."""
+    from auditkit.report import FORMATS, write_reports
+
+    result = _read_results(directory)
+    chosen = [f.strip() for f in formats.split(",") if f.strip()]
+    unknown = sorted(set(chosen) - set(FORMATS))
+    if unknown:
+        raise UserError(f"--formats: unknown format {', '.join(unknown)}; use {', '.join(FORMATS)}")
+    written = write_reports(result, directory, chosen)
+    typer.echo(f"wrote {', '.join(str(p) for p in written)}")
+
+
+@app.command()
+@_reports_user_errors
+def gate(
+    directory: Path = typer.Argument(..., help="A folder holding results.json and samples.jsonl."),
+    suite: Optional[Path] = typer.Option(  # noqa: UP045
+        None, help="Judge with this suite's gates, baseline and policy instead of the saved ones."
+    ),
+) -> None:
+    """Re-judge a saved audit (no model needed) and exit 0 pass / 1 gate failed / 3 run error."""
+    from auditkit.gates import PolicySpec
+    from auditkit.runner import RESULTS_FILE, SAMPLES_FILE
+    from auditkit.suite import load_suite
+    from auditkit.verdicts import gates_from_result, judge_audit, read_samples
+
+    result = _read_results(directory)
+    suite_path: Path | None = None
+    if suite is not None:
+        loaded = load_suite(suite, check_data=False)
+        suite_path = loaded.path
+        result = result.model_copy(
+            update={"baseline": loaded.baseline, "intended_use": loaded.intended_use}
+        )
+        gates, policy = loaded.gate_defs(), loaded.policy
+    else:
+        gates = gates_from_result(result)
+        policy = PolicySpec(
+            inconclusive="fail" if result.inconclusive_fails else "pass",
+            license_gate=result.license_gate,
+        )
+    result = judge_audit(result, gates, policy, read_samples(directory / SAMPLES_FILE))
+    result.write(directory / RESULTS_FILE)
+    raise typer.Exit(_conclude(result, directory, ["html", "markdown"], suite_path))
+
+
+def _read_results(directory: Path) -> AuditResult:
     from pydantic import ValidationError
 
-    from auditkit.report import write_reports
     from auditkit.results import AuditResult
     from auditkit.runner import RESULTS_FILE
 
@@ -136,19 +204,13 @@ def report(
     if not path.is_file():
         raise UserError(f"{path}: file not found (run 'auditkit run' first)")
     try:
-        result = AuditResult.read(path)
+        return AuditResult.read(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: cannot read: {exc}") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise UserError(f"{path}: not an auditkit results file: {where}: {first['msg']}") from None
-    chosen = [f.strip() for f in formats.split(",") if f.strip()]
-    unknown = sorted(set(chosen) - {"html", "markdown"})
-    if unknown:
-        raise UserError(f"--formats: unknown format {', '.join(unknown)}; use html, markdown")
-    written = write_reports(result, directory, chosen)
-    typer.echo(f"wrote {', '.join(str(p) for p in written)}")
 
 
 @app.command()

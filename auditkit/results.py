@@ -43,6 +43,9 @@ class Metric(_Frozen):
     """How the interval was computed, e.g. ``wilson`` or ``bootstrap`` or ``lm-eval stderr``."""
     description: str = ""
     """One-line definition, shown in reports."""
+    per_item: str | None = None
+    """The per-sample score (``samples.jsonl`` ``scores`` key) whose mean this metric is, which
+    makes paired comparisons possible; ``None`` when the metric is not a mean over items."""
     group: str | None = None
     """The subset of items the metric covers (e.g. a domain); ``None`` for all items."""
 
@@ -125,6 +128,70 @@ class ModelResult(_Frozen):
         return next((p for p in self.probes if p.probe_id == probe_id), None)
 
 
+class PairedComparison(_Frozen):
+    """One metric of one model against the baseline model, on the items both were scored on."""
+
+    model_id: str
+    probe_id: str
+    metric: str
+    baseline: str
+    difference: float
+    """Candidate minus baseline in the metric's units (negative accuracy difference: a drop)."""
+    ci_low: float | None
+    ci_high: float | None
+    """95% interval of the difference (paired bootstrap over items)."""
+    p_value: float | None
+    """Two-sided: exact McNemar for right/wrong items, paired bootstrap otherwise."""
+    n: int
+    """Items scored for both models."""
+    method: str
+    changed: int | None = None
+    """Items whose output differs from the baseline's (variant agreement = 1 - changed / n)."""
+
+
+GateStatus = Literal["pass", "fail", "inconclusive", "error"]
+
+
+class GateVerdict(_Frozen):
+    """The outcome of one gate for one model, with its evidence."""
+
+    model_id: str
+    probe_id: str | None
+    """``None`` for the license gate."""
+    metric: str
+    rule: str
+    """The rule in words, e.g. ``accuracy ≥ 0.45`` or ``accuracy drop ≤ 0.02 vs base``."""
+    status: GateStatus
+    estimate: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p_value: float | None = None
+    n: int | None = None
+    n_needed: int | None = None
+    """For an inconclusive gate: items that would give 80% power at the gate's margin."""
+    message: str = ""
+    suite_line: int | None = None
+    """Line of the gate in the suite file (for CI annotations)."""
+
+
+class LicenseReport(_Frozen):
+    """A candidate's license, normalised and judged against the suite's intended use."""
+
+    model_id: str
+    raw: str | None
+    id: str
+    name: str
+    known: bool
+    verdict: Literal["allowed", "review", "forbidden"]
+    reasons: list[str] = Field(default_factory=list)
+    commercial_use: str
+    attribution_required: bool
+    use_restrictions: bool
+    copyleft: str
+    user_threshold: int | None = None
+    url: str | None = None
+
+
 class ProbeSummary(_Frozen):
     """A probe as the suite declared it, with its validated parameters."""
 
@@ -153,9 +220,22 @@ class AuditResult(_Frozen):
     suite_sha256: str
     seed: int
     baseline: str | None = None
+    intended_use: Literal["commercial", "research", "internal"] = "research"
     probes: list[ProbeSummary]
     models: list[ModelResult]
     environment: Environment
+    comparisons: list[PairedComparison] = Field(default_factory=list)
+    licenses: list[LicenseReport] = Field(default_factory=list)
+    verdicts: list[GateVerdict] = Field(default_factory=list)
+    inconclusive_fails: bool = True
+    """Whether an inconclusive gate fails the audit (the suite's ``policy.inconclusive``)."""
+    license_gate: bool = False
+    """Whether licenses were gated (the suite's ``policy.license_gate``)."""
+
+    @property
+    def gate_failed(self) -> bool:
+        failing = {"fail", "inconclusive"} if self.inconclusive_fails else {"fail"}
+        return any(v.status in failing for v in self.verdicts)
 
     @property
     def errors(self) -> list[tuple[str, str | None, ErrorInfo]]:

@@ -33,6 +33,7 @@ from auditkit.results import (
     ProbeSummary,
 )
 from auditkit.suite import Suite
+from auditkit.verdicts import judge_audit, read_samples
 
 RESULTS_FILE = "results.json"
 SAMPLES_FILE = "samples.jsonl"
@@ -78,7 +79,13 @@ class AuditRun:
             self.progress.stage(f"[{index}/{total}] loading {spec.id} ({spec.source})")
             self.model_results.append(self._run_model(spec.id))
             self._write_results()
-        result = self._write_results()
+        result = judge_audit(
+            self._result(),
+            self.suite.gate_defs(),
+            self.suite.policy,
+            read_samples(self.out_dir / SAMPLES_FILE),
+        )
+        result.write(self.out_dir / RESULTS_FILE)
         self._write_manifest(result)
         return result
 
@@ -160,6 +167,7 @@ class AuditRun:
             suite_sha256=self.suite.sha256,
             seed=self.suite.seed,
             baseline=self.suite.baseline,
+            intended_use=self.suite.intended_use,
             probes=[
                 ProbeSummary(
                     id=spec.id,
@@ -209,4 +217,7 @@ class AuditRun:
 
 
 def exit_code_for(result: AuditResult) -> ExitCode:
-    return ExitCode.RUN_FAILED if result.errors else ExitCode.OK
+    """3 when any work failed (the audit is incomplete), else 1 when a gate failed, else 0."""
+    if result.errors:
+        return ExitCode.RUN_FAILED
+    return ExitCode.GATE_FAILED if result.gate_failed else ExitCode.OK

@@ -18,12 +18,14 @@ from pydantic_core import ErrorDetails
 
 from auditkit.errors import UserError
 from auditkit.files import sha256_file
+from auditkit.gates import PolicySpec
 from auditkit.models.spec import DEVICE_PATTERN, ModelSpec
 from auditkit.probes.base import PROBES, ProbeSpec, probe_for
+from auditkit.verdicts import GateDef
 from auditkit.yaml_positions import Location, Positions, load_yaml, position_of
 
 SUITE_SCHEMA_VERSION = 1
-ReportFormat = Literal["html", "markdown"]
+ReportFormat = Literal["html", "markdown", "junit"]
 
 
 class ReportSpec(BaseModel):
@@ -36,8 +38,8 @@ class ReportSpec(BaseModel):
     )
     formats: tuple[ReportFormat, ...] = Field(
         ("html", "markdown"),
-        description="Rendered reports; results.json, samples.jsonl and manifest.json are always "
-        "written.",
+        description="Rendered reports; results.json, samples.jsonl, manifest.json and junit.xml "
+        "are always written.",
     )
 
 
@@ -62,8 +64,10 @@ class Suite(BaseModel):
     baseline: str | None = Field(None, description="Id of the model the others are compared to.")
     probes: list[ProbeSpec] = Field(min_length=1)
     report: ReportSpec = ReportSpec()
+    policy: PolicySpec = PolicySpec()
 
     _path: Path = PrivateAttr(Path("suite.yaml"))
+    _gate_lines: dict[tuple[int, int], int] = PrivateAttr(default_factory=dict)
 
     @property
     def path(self) -> Path:
@@ -85,6 +89,14 @@ class Suite(BaseModel):
 
     def model(self, model_id: str) -> ModelSpec:
         return next(m for m in self.models if m.id == model_id)
+
+    def gate_defs(self) -> list[GateDef]:
+        """Every probe's gates, with the suite line each was written on."""
+        return [
+            GateDef(probe.id, gate, self._gate_lines.get((p, g)))
+            for p, probe in enumerate(self.probes)
+            for g, gate in enumerate(probe.gates)
+        ]
 
 
 @functools.cache
@@ -129,6 +141,12 @@ def load_suite(path: Path, *, check_data: bool = True) -> Suite:
         lines = [_format_error(path, error, data, positions) for error in exc.errors()]
         raise UserError(sorted(lines, key=_line_number)) from None
     suite._path = path
+    suite._gate_lines = {
+        (p, g): positions[("probes", p, "gates", g)][0]
+        for p, probe in enumerate(suite.probes)
+        for g in range(len(probe.gates))
+        if ("probes", p, "gates", g) in positions
+    }
     problems = sorted(
         (
             f"{_where(path, loc, positions)}: {_dotted(loc)}: {message}"
@@ -166,6 +184,36 @@ def _cross_field_problems(suite: Suite) -> list[tuple[Location, str]]:
                 f"no model has id {suite.baseline!r}{_suggest(suite.baseline, model_ids)}",
             )
         )
+    for p, spec in enumerate(suite.probes):
+        problems += _gate_problems(p, spec, suite.baseline)
+    return problems
+
+
+def _gate_problems(index: int, spec: ProbeSpec, baseline: str | None) -> list[tuple[Location, str]]:
+    problems: list[tuple[Location, str]] = []
+    known = probe_for(spec).known_metrics()
+    for g, gate in enumerate(spec.gates):
+        where: Location = ("probes", index, "gates", g)
+        if known is not None and gate.metric not in known:
+            problems.append(
+                (
+                    (*where, "metric"),
+                    f"{spec.kind} reports no metric {gate.metric!r}"
+                    f"{_suggest(gate.metric, list(known))}; it reports {', '.join(known)}",
+                )
+            )
+        elif gate.relative and known is not None and not known[gate.metric]:
+            problems.append(
+                (
+                    (*where, gate.rule),
+                    f"{gate.metric!r} has no per-item scores, so it cannot be compared item by "
+                    "item with the baseline; use min or max",
+                )
+            )
+        if gate.relative and baseline is None:
+            problems.append(
+                ((*where, gate.rule), f"{gate.rule} compares with the baseline: set 'baseline'")
+            )
     return problems
 
 
@@ -176,10 +224,11 @@ def _format_error(path: Path, error: ErrorDetails, data: Any, positions: Positio
     if kind == "union_tag_invalid":
         tag = str(error.get("ctx", {}).get("tag", ""))
         loc = (*loc, "kind")
-        message = f"unknown probe {tag!r}{_suggest(tag, list(PROBES))}; known: {', '.join(PROBES)}"
+        known = ", ".join(sorted(PROBES))
+        message = f"unknown probe {tag!r}{_suggest(tag, list(PROBES))}; known: {known}"
     elif kind == "union_tag_not_found":
         loc = (*loc, "kind")
-        message = f"missing 'kind': one of {', '.join(PROBES)}"
+        message = f"missing 'kind': one of {', '.join(sorted(PROBES))}"
     elif kind == "extra_forbidden":
         known = _known_fields(loc[:-1], data)
         message = f"unknown field {loc[-1]!r}{_suggest(str(loc[-1]), known)}"

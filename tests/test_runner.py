@@ -99,6 +99,7 @@ def test_results_of_the_models_that_loaded(broken_run: tuple[Path, Path, AuditRe
         "prompt": "Question: {question}\nAnswer:",
         "choice_prefix": " ",
         "limit": None,
+        "gates": [],
     }
 
 

@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pytest
 
+import auditkit.probes  # noqa: F401  (registers every probe kind)
+from auditkit.probes.base import PROBES
 from auditkit.suite import json_schema, load_suite
 from tests.helpers_suites import SUITE, problems_of, write_jsonl, write_suite
+
+KNOWN_KINDS = ", ".join(sorted(PROBES))
 
 # Each case edits the valid SUITE (see its line numbers in helpers_suites) and lists the
 # problems expected, without the leading "FILE:". "{dir}" stands for the suite's folder.
@@ -73,12 +77,12 @@ CASES = {
         ("kind: multiple_choice", "kind: multiple_choise"),
         [
             "8:5: probes[0].kind: unknown probe 'multiple_choise' (did you mean "
-            "'multiple_choice'?); known: lm_eval, multiple_choice"
+            f"'multiple_choice'?); known: {KNOWN_KINDS}"
         ],
     ),
     "missing kind points at the probe": (
         ("    kind: multiple_choice\n", ""),
-        ["7:5: probes[0].kind: missing 'kind': one of lm_eval, multiple_choice"],
+        [f"7:5: probes[0].kind: missing 'kind': one of {KNOWN_KINDS}"],
     ),
     "unknown probe field": (
         ("    data: items.jsonl", "    dat: items.jsonl"),
@@ -325,7 +329,7 @@ def test_json_schema_lists_probe_kinds_and_their_parameters() -> None:
     assert schema["title"] == "auditkit suite"
     assert schema["required"] == ["schema_version", "name", "models", "probes"]
     mapping = schema["properties"]["probes"]["items"]["discriminator"]["mapping"]
-    assert set(mapping) == {"multiple_choice", "lm_eval"}
+    assert set(mapping) == set(PROBES)
     multiple_choice = defs[mapping["multiple_choice"].rsplit("/", 1)[-1]]
     lm_eval = defs[mapping["lm_eval"].rsplit("/", 1)[-1]]
     assert multiple_choice["properties"]["kind"]["const"] == "multiple_choice"
@@ -336,6 +340,7 @@ def test_json_schema_lists_probe_kinds_and_their_parameters() -> None:
         "prompt",
         "choice_prefix",
         "limit",
+        "gates",
     }
     assert lm_eval["properties"]["kind"]["const"] == "lm_eval"
     assert set(lm_eval["properties"]) == {
@@ -345,6 +350,7 @@ def test_json_schema_lists_probe_kinds_and_their_parameters() -> None:
         "include_path",
         "num_fewshot",
         "limit",
+        "gates",
     }
     assert lm_eval["required"] == ["id", "kind", "tasks"]
     model = defs[schema["properties"]["models"]["items"]["$ref"].rsplit("/", 1)[-1]]

@@ -16,6 +16,7 @@ from typing import Annotated, Any, ClassVar, Generic, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
 
 from auditkit.engine.base import LanguageModel
+from auditkit.gates import GateSpec
 from auditkit.results import Metric
 
 PROBES: dict[str, type[Probe[Any]]] = {}
@@ -41,6 +42,9 @@ class ProbeSpec(BaseModel):
 
     id: str = Field(pattern=r"^[A-Za-z0-9][\w.-]*$", description="Short unique name of this probe.")
     kind: str
+    gates: list[GateSpec] = Field(
+        default_factory=list, description="Release gates on this probe's metrics."
+    )
 
 
 SpecT = TypeVar("SpecT", bound=ProbeSpec)
@@ -92,6 +96,11 @@ class Probe(ABC, Generic[SpecT]):
 
     def check_data(self) -> None:
         """Read and validate the probe's data; raise ``UserError`` naming ``FILE:LINE`` problems."""
+
+    def known_metrics(self) -> dict[str, bool] | None:
+        """Metric names this probe reports (→ whether each has per-item scores for paired
+        comparison), or ``None`` when they depend on the run (checked after it)."""
+        return None
 
     @abstractmethod
     def run(self, ctx: ProbeContext) -> ProbeOutput:

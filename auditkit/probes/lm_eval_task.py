@@ -146,6 +146,7 @@ def metrics_from_lm_eval(output: dict[str, Any]) -> list[Metric]:
                     n=int(n_docs),
                     direction=direction,
                     interval="lm-eval stderr × 1.96" if low is not None else "",
+                    per_item=metric if filter_name in ("none", "") else None,
                     description=f"lm-eval {task}: {metric}",
                 )
             )

@@ -121,6 +121,9 @@ class MultipleChoice(Probe[MultipleChoiceSpec]):
     def check_data(self) -> None:
         self.items()
 
+    def known_metrics(self) -> dict[str, bool]:
+        return {"accuracy": True, "accuracy_norm": True, "brier": True, "ece": False}
+
     def run(self, ctx: ProbeContext) -> ProbeOutput:
         items = self.items()
         requests = []
@@ -161,6 +164,7 @@ class MultipleChoice(Probe[MultipleChoiceSpec]):
                         "correct": float(chosen == item.answer),
                         "correct_norm": float(chosen_norm == item.answer),
                         "p_answer": float(probs[item.answer]),
+                        "brier": brier[-1],
                     },
                     details={
                         "choices": item.choices,
@@ -183,7 +187,9 @@ class MultipleChoice(Probe[MultipleChoiceSpec]):
         return ProbeOutput(metrics, samples)
 
 
-def _proportion(name: str, hits: np.ndarray, description: str, group: str | None = None) -> Metric:
+def _proportion(
+    name: str, hits: np.ndarray, description: str, per_item: str, group: str | None = None
+) -> Metric:
     n = int(hits.size)
     low, high = wilson_interval(int(hits.sum()), n)
     return Metric(
@@ -195,6 +201,7 @@ def _proportion(name: str, hits: np.ndarray, description: str, group: str | None
         direction="higher",
         interval="wilson",
         description=description,
+        per_item=per_item,
         group=group,
     )
 
@@ -230,9 +237,14 @@ def _metrics(
         lambda idx: expected_calibration_error(confidence[idx], hits[idx]), n, seed=seed
     )
     return [
-        _proportion("accuracy", correct, "share of items whose most likely choice is right"),
         _proportion(
-            "accuracy_norm", correct_norm, "accuracy with log-likelihoods per byte of choice"
+            "accuracy", correct, "share of items whose most likely choice is right", "correct"
+        ),
+        _proportion(
+            "accuracy_norm",
+            correct_norm,
+            "accuracy with log-likelihoods per byte of choice",
+            "correct_norm",
         ),
         Metric(
             name="brier",
@@ -243,6 +255,7 @@ def _metrics(
             direction="lower",
             interval="bootstrap",
             description="Brier score of the softmax over choices (0 best, 2 worst)",
+            per_item="brier",
         ),
         Metric(
             name="ece",
@@ -263,6 +276,8 @@ def _domain_metrics(items: list[MultipleChoiceItem], correct: list[bool]) -> lis
         if item.domain:
             by_domain.setdefault(item.domain, []).append(hit)
     return [
-        _proportion("accuracy", np.array(hits), f"accuracy on the {domain} items", group=domain)
+        _proportion(
+            "accuracy", np.array(hits), f"accuracy on the {domain} items", "correct", group=domain
+        )
         for domain, hits in sorted(by_domain.items())
     ]

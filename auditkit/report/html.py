@@ -1,17 +1,29 @@
 """The HTML scorecard: one self-contained file that can be mailed, archived or attached to CI.
 
 Every string from the results (ids, model outputs, error messages) is untrusted, so the template
-is rendered with autoescaping on and the page forbids all network access through its CSP.
+is rendered with autoescaping on and the page forbids all network access through its CSP. The
+only script is the sample explorer's filter, shipped with the package and allowed by its hash.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from importlib.resources import files
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
+from auditkit.report.figures import cost_figures, metric_figures, quality_metric
+from auditkit.report.gates import build_banner, gate_rows
+from auditkit.report.licenses import license_card
+from auditkit.report.paired import SIGNIFICANCE, SIGNIFICANT_MARK, agreements
+from auditkit.report.samples import MAX_PER_KIND, PREVIEW, select_samples
 from auditkit.report.table import (
     build_comparison,
     error_line,
@@ -22,6 +34,9 @@ from auditkit.report.table import (
 from auditkit.results import AuditResult, ErrorInfo, ModelFile, ModelResult
 
 TEMPLATE = "scorecard.html.j2"
+SCRIPT = "explorer.js"
+BASE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+"""Nothing may load; styles are inline. A page with the explorer adds its script's hash."""
 
 
 @dataclass(frozen=True)
@@ -76,13 +91,55 @@ def environment() -> Environment:
     )
 
 
-def render_html(result: AuditResult) -> str:
-    """Render the scorecard for ``result`` as a standalone HTML5 document."""
+@dataclass(frozen=True)
+class Script:
+    """The explorer's filter script and the CSP source that allows exactly it."""
+
+    text: Markup
+    source: str
+
+
+@cache
+def explorer_script() -> Script:
+    text = (files("auditkit.report") / "templates" / SCRIPT).read_text(encoding="utf-8")
+    if "</" in text:
+        raise ValueError(f"{SCRIPT} must not contain '</': it is inlined in a <script> element")
+    return Script(Markup(text), script_source(text))
+
+
+def script_source(text: str) -> str:
+    """The CSP source expression for an inline script: ``'sha256-<base64 of its digest>'``."""
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+def render_html(result: AuditResult, samples: Sequence[Mapping[str, Any]] | None = None) -> str:
+    """Render the scorecard for ``result`` as a standalone HTML5 document.
+
+    ``samples`` are ``samples.jsonl`` rows; with them, the page gets a sample explorer.
+    """
     template = environment().get_template(TEMPLATE)
     errors = [_error_view(model_id, probe, info) for model_id, probe, info in result.errors]
+    explorer = select_samples(result, samples) if samples is not None else None
+    script = explorer_script() if explorer is not None and explorer.shown else None
+    # Built only from constants and a digest, never from results: safe to print unescaped.
+    csp = Markup(f"{BASE_CSP}; script-src {script.source}" if script else BASE_CSP)
+    quality = quality_metric(result)
     return template.render(
         result=result,
+        csp=csp,
+        script=script,
+        banner=build_banner(result),
+        gates=gate_rows(result),
         comparison=build_comparison(result),
+        significance=(SIGNIFICANT_MARK, SIGNIFICANCE),
+        figures=metric_figures(result),
+        costs=cost_figures(result),
+        quality=f"{quality[0]}: {quality[1].name}" if quality else "",
+        agreements=agreements(result),
+        licenses=[license_card(report) for report in result.licenses],
+        explorer=explorer,
+        limits={"per_kind": MAX_PER_KIND, "preview": PREVIEW},
         models=[_model_view(model) for model in result.models],
         probes=[(p.id, p.kind, compact_json(p.params)) for p in result.probes],
         errors=errors,

@@ -6,6 +6,9 @@ string from the results is escaped to stay inside its table cell, and the output
 
 from __future__ import annotations
 
+from auditkit.report.gates import Banner, GateRow, build_banner, gate_rows
+from auditkit.report.licenses import license_card
+from auditkit.report.paired import SIGNIFICANCE, SIGNIFICANT_MARK
 from auditkit.report.table import (
     Cell,
     Comparison,
@@ -14,10 +17,12 @@ from auditkit.report.table import (
     format_parameters,
     short_hash,
 )
-from auditkit.results import AuditResult, ErrorInfo, ModelResult
+from auditkit.results import AuditResult, ErrorInfo, LicenseReport, ModelResult
 
 MAX_ERRORS = 50
 """Errors listed in full; the rest are counted, since the scorecard and results keep them all."""
+MAX_GATES = 200
+"""Gate rows listed (failing first); the rest are counted."""
 MAX_MESSAGE = 300
 """Characters of an error message kept; messages can quote whole inputs."""
 MAX_CELL = 120
@@ -68,9 +73,12 @@ def render_markdown(result: AuditResult) -> str:
     comparison = build_comparison(result)
     sections = [
         f"# Audit scorecard: {escape(result.suite_name)}",
+        verdict_banner(build_banner(result)),
         status_line(result),
+        _gates_section(gate_rows(result)),
         _comparison_section(comparison),
         _groups_section(comparison),
+        _licenses_section(result.licenses, result.intended_use),
         _models_section(result.models),
         _errors_section(result.errors),
     ]
@@ -92,6 +100,20 @@ def status_line(result: AuditResult) -> str:
     )
 
 
+VERDICT_MARKS = {"pass": "✅", "fail": "❌", "inconclusive": "⚠️", "none": "➖"}
+STATUS_MARKS = {"pass": "✅", "fail": "❌", "inconclusive": "⚠️", "error": "⛔"}
+LICENSE_MARKS = {"allowed": "✅", "review": "⚠️", "forbidden": "❌"}
+
+
+def verdict_banner(banner: Banner) -> str:
+    """``## ❌ FAIL: 2 of 7 failed`` and a line with the gate counts and the policy."""
+    head = f"## {VERDICT_MARKS[banner.overall]} {banner.label}: {banner.headline}"
+    details = [f"{n} {status}" for status, n in banner.counts]
+    if banner.policy:
+        details.append(banner.policy)
+    return head + (f"\n\n**Gates:** {' · '.join(details)}" if banner.counts else "")
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
@@ -108,13 +130,17 @@ def _line(cells: list[str]) -> str:
 
 
 def format_cell(cell: Cell) -> str:
-    """Value and interval in one cell, the best in bold."""
+    """Value and interval in one cell, the best in bold; below, the difference to the baseline."""
     if cell.state == "error":
         return "error"
     if cell.state == "missing":
         return "—"
     text = f"{cell.value} {cell.interval}" if cell.interval else cell.value
-    return f"**{text}**" if cell.best else text
+    text = f"**{text}**" if cell.best else text
+    if cell.delta is not None:
+        mark = f" \\{SIGNIFICANT_MARK}" if cell.delta.significant else ""
+        text += f"<br>{cell.delta.text}{mark}"
+    return text
 
 
 def _metric_label(row: Row) -> str:
@@ -122,7 +148,10 @@ def _metric_label(row: Row) -> str:
 
 
 def _model_header(comparison: Comparison) -> list[str]:
-    return [escape(model_id) for model_id in comparison.models]
+    return [
+        f"{escape(model_id)} (baseline)" if model_id == comparison.baseline else escape(model_id)
+        for model_id in comparison.models
+    ]
 
 
 def _comparison_section(comparison: Comparison) -> str:
@@ -134,7 +163,82 @@ def _comparison_section(comparison: Comparison) -> str:
     ]
     header = ["Probe", "Metric", *_model_header(comparison)]
     align = ["l", "l", *("r" for _ in comparison.models)]
-    return "## Comparison\n\n" + table(header, align, rows)
+    body = "## Comparison\n\n" + table(header, align, rows)
+    if comparison.has_deltas:
+        body += (
+            f"\n\nΔ: difference to the baseline {escape(comparison.baseline or '')} on paired "
+            f"items, with its 95% interval (points for proportions); "
+            f"\\{SIGNIFICANT_MARK} p < {SIGNIFICANCE} in a paired test."
+        )
+    return body
+
+
+def _gate_line(row: GateRow) -> list[str]:
+    return [
+        escape(row.model_id),
+        escape(row.probe),
+        escape(row.rule),
+        f"{STATUS_MARKS[row.status]} {row.status}",
+        f"{row.estimate} {row.interval}".strip() or "—",
+        row.p_value or "—",
+        row.n or "—",
+        row.needed,
+        escape(row.message, MAX_MESSAGE),
+    ]
+
+
+def _gates_section(rows: list[GateRow]) -> str:
+    if not rows:
+        return ""
+    header = [
+        "Model",
+        "Probe",
+        "Rule",
+        "Status",
+        "Estimate [95% CI]",
+        "p",
+        "n",
+        "Needed",
+        "Message",
+    ]
+    align = ["l", "l", "l", "l", "r", "r", "r", "l", "l"]
+    body = "## Gates\n\n" + table(header, align, [_gate_line(r) for r in rows[:MAX_GATES]])
+    hidden = len(rows) - MAX_GATES
+    if hidden > 0:
+        body += f"\n\n… and {_count(hidden, 'more gate')}, listed in the HTML scorecard."
+    return body
+
+
+def _license_line(report: LicenseReport) -> list[str]:
+    card = license_card(report)
+    facts = dict(card.facts)
+    return [
+        escape(card.model_id),
+        f"{escape(card.license_id)} ({escape(card.name)})",
+        f"{LICENSE_MARKS[card.verdict]} {card.verdict}",
+        escape(facts["Commercial use"]),
+        facts["Attribution required"],
+        facts["Use restrictions"],
+        escape(facts["Copyleft"]),
+        escape("; ".join(card.reasons), MAX_MESSAGE) or "—",
+    ]
+
+
+def _licenses_section(reports: list[LicenseReport], intended_use: str) -> str:
+    if not reports:
+        return ""
+    header = [
+        "Model",
+        "License",
+        "Verdict",
+        "Commercial use",
+        "Attribution",
+        "Restrictions",
+        "Copyleft",
+        "Reasons",
+    ]
+    rows = [_license_line(r) for r in reports]
+    return f"## Licenses for {escape(intended_use)} use\n\n" + table(header, ["l"] * 8, rows)
 
 
 def _groups_section(comparison: Comparison) -> str:

@@ -12,7 +12,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from auditkit.results import AuditResult, Direction, ErrorInfo, Metric, ModelResult
+from auditkit.report.paired import ComparisonKey, Delta, comparisons_by_key, format_delta
+from auditkit.results import (
+    AuditResult,
+    Direction,
+    ErrorInfo,
+    Metric,
+    ModelResult,
+    PairedComparison,
+)
 
 CellState = Literal["ok", "missing", "error", "nan"]
 
@@ -38,6 +46,10 @@ class Cell:
     best: bool = False
     number: float | None = None
     """The raw value, kept only to pick the best cell."""
+    percentage: bool = False
+    """Whether the value is shown as a percentage (so differences are in points)."""
+    delta: Delta | None = None
+    """The paired difference to the baseline, for a candidate's whole-probe metric."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,16 @@ class Comparison:
     models: tuple[str, ...]
     rows: tuple[Row, ...]
     group_rows: tuple[Row, ...]
+    baseline: str | None = None
+    """The baseline's model id, when the suite names one that is among the models."""
+
+    @property
+    def has_deltas(self) -> bool:
+        return any(cell.delta is not None for row in self.rows for cell in row.cells)
+
+    @property
+    def has_significant(self) -> bool:
+        return any(c.delta is not None and c.delta.significant for r in self.rows for c in r.cells)
 
     def groups_by_probe(self) -> list[tuple[str, list[Row]]]:
         """Group rows bundled per probe, in suite order, for one collapsible block per probe."""
@@ -127,11 +149,14 @@ def error_line(error: ErrorInfo) -> str:
 def build_comparison(result: AuditResult) -> Comparison:
     """Lay the results out as rows in suite order, then metric order as first seen."""
     keys = _row_keys(result)
-    rows = [_build_row(result.models, probe_id, metric) for probe_id, metric in keys]
+    paired = comparisons_by_key(result)
+    rows = [_build_row(result.models, probe_id, metric, paired) for probe_id, metric in keys]
+    models = tuple(model.model_id for model in result.models)
     return Comparison(
-        models=tuple(model.model_id for model in result.models),
+        models=models,
         rows=tuple(row for row in rows if row.group is None),
         group_rows=tuple(row for row in rows if row.group is not None),
+        baseline=result.baseline if result.baseline in models else None,
     )
 
 
@@ -162,8 +187,16 @@ def _metrics_of(models: Iterable[ModelResult], probe_id: str) -> Iterable[Metric
             yield from probe.metrics
 
 
-def _build_row(models: list[ModelResult], probe_id: str, first: Metric) -> Row:
-    cells = [_cell(model, probe_id, first.name, first.group) for model in models]
+def _build_row(
+    models: list[ModelResult],
+    probe_id: str,
+    first: Metric,
+    paired: dict[ComparisonKey, PairedComparison],
+) -> Row:
+    cells = [
+        _with_delta(_cell(model, probe_id, first), model, probe_id, first, paired)
+        for model in models
+    ]
     return Row(
         probe_id=probe_id,
         metric=first.name,
@@ -175,7 +208,25 @@ def _build_row(models: list[ModelResult], probe_id: str, first: Metric) -> Row:
     )
 
 
-def _cell(model: ModelResult, probe_id: str, name: str, group: str | None) -> Cell:
+def _with_delta(
+    cell: Cell,
+    model: ModelResult,
+    probe_id: str,
+    first: Metric,
+    paired: dict[ComparisonKey, PairedComparison],
+) -> Cell:
+    """Attach the paired difference to a candidate's ok whole-probe cell."""
+    comparison = paired.get((model.model_id, probe_id, first.name))
+    if cell.state != "ok" or first.group is not None or comparison is None:
+        return cell
+    if comparison.baseline == model.model_id:
+        return cell
+    delta = format_delta(comparison, points=cell.percentage, direction=first.direction)
+    return replace(cell, delta=delta)
+
+
+def _cell(model: ModelResult, probe_id: str, first: Metric) -> Cell:
+    name, group = first.name, first.group
     if model.error is not None:
         return Cell(state="error", error=error_line(model.error))
     if model.status == "error":
@@ -195,6 +246,7 @@ def _cell(model: ModelResult, probe_id: str, name: str, group: str | None) -> Ce
         interval=format_interval(metric),
         n=metric.n,
         number=None if state == "nan" else metric.value,
+        percentage=is_percentage(metric),
     )
 
 

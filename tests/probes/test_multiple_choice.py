@@ -162,6 +162,10 @@ def test_samples_record_each_item(tmp_path: Path) -> None:
         "correct": 1.0,
         "correct_norm": 0.0,
         "p_answer": pytest.approx(softmax([-3.0, -2.0, -5.0])[1], abs=1e-12),
+        "brier": pytest.approx(
+            sum((p - y) ** 2 for p, y in zip(softmax([-3.0, -2.0, -5.0]), [0, 1, 0], strict=True)),
+            abs=1e-12,
+        ),
     }
     assert [s.scores["correct"] for s in samples] == [1.0, 1.0, 0.0, 0.0]
     assert [s.scores["correct_norm"] for s in samples] == [0.0, 1.0, 1.0, 1.0]

@@ -17,6 +17,7 @@ from auditkit.results import (
     ProbeResult,
     ProbeSummary,
 )
+from tests.report import realistic
 
 SHA = "ab" * 32
 
@@ -98,3 +99,13 @@ class Build:
 @pytest.fixture
 def build() -> type[Build]:
     return Build
+
+
+@pytest.fixture
+def realistic_result() -> AuditResult:
+    return realistic.result()
+
+
+@pytest.fixture
+def realistic_samples() -> list[dict[str, Any]]:
+    return realistic.samples()

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import math
 import re
 from html.parser import HTMLParser
@@ -10,7 +13,7 @@ import pytest
 
 from auditkit.report import FORMATS, render_html, write_reports
 from auditkit.report.html import TEMPLATE, environment
-from auditkit.results import AuditResult
+from auditkit.results import AuditResult, GateVerdict
 
 if TYPE_CHECKING:
     from tests.report.conftest import Build
@@ -52,7 +55,8 @@ def result(build: type[Build]) -> AuditResult:
 
 def _cell_classes(html: str) -> list[str]:
     """Classes of the comparison cells (whole-probe rows, then grouped rows), in order."""
-    section = html[html.index('<section id="comparison">') : html.index('<section id="models">')]
+    start = html.index('<section id="comparison">')
+    section = html[start : html.index("</section>", start)]
     return re.findall(r'<td class="([^"]*)"', section)
 
 
@@ -145,12 +149,26 @@ def test_header_and_status_banner(result: AuditResult) -> None:
     assert "<div><dt>seed</dt><dd>7</dd></div>" in html
     assert "<div><dt>baseline</dt><dd>alpha</dd></div>" in html
     assert "Python 3.11.9 · Linux-6.8-x86_64 · CPU Test CPU · GPUs: none" in html
-    assert '<p class="banner bad" role="status">\n3 models · 1 probe · 1 error\n</p>' in html
+    assert "<div><dt>intended use</dt><dd>research</dd></div>" in html
+    assert _verdict(html) == (
+        '<section id="verdict" class="verdict none" role="status" aria-label="Audit verdict">\n'
+        '<div class="verdict-label">NO GATES</div>\n'
+        '<div class="verdict-body">\n'
+        '<p class="headline">no gates were set</p>\n'
+        '<p class="run bad">3 models · 1 probe · 1 run error</p>\n'
+        "</div>\n"
+        "</section>"
+    )
 
 
-def test_banner_is_green_without_errors(build: type[Build]) -> None:
+def _verdict(html: str) -> str:
+    start = html.index('<section id="verdict"')
+    return html[start : html.index("</section>", start) + len("</section>")]
+
+
+def test_run_line_is_plain_without_errors(build: type[Build]) -> None:
     html = render_html(build.result([build.model("a", {"p": [build.metric()]})], ["p"]))
-    assert '<p class="banner ok" role="status">\n1 model · 1 probe · 0 errors\n</p>' in html
+    assert '<p class="run">1 model · 1 probe · 0 run errors</p>' in _verdict(html)
     assert "No errors." in html
 
 
@@ -198,7 +216,10 @@ def test_nan_and_missing_cells(build: type[Build]) -> None:
 class _Balance(HTMLParser):
     """Counts open/close tags that must pair, to catch a template that breaks the document."""
 
-    PAIRED = ("table", "tr", "td", "th", "details", "section", "p", "span", "div")
+    PAIRED = (
+        "table", "tr", "td", "th", "details", "section", "p", "span", "div", "svg", "g", "text",
+        "figure", "article", "ul", "li", "dl", "select", "label", "script", "summary",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         super().__init__()
@@ -252,3 +273,262 @@ def test_write_reports_rejects_unknown_formats_before_writing(
     with pytest.raises(ValueError, match="unknown report format"):
         write_reports(result, tmp_path, ["html", "pdf"])
     assert list(tmp_path.iterdir()) == []
+
+
+# --- verdict, gates, differences, charts, licenses, agreement, explorer -------------------------
+
+
+def _section(html: str, section_id: str) -> str:
+    start = html.index(f'<section id="{section_id}"')
+    return html[start : html.index("</section>", start)]
+
+
+class _Elements(HTMLParser):
+    """Every start tag with its attributes, to check what a browser would build."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def _elements(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Elements()
+    parser.feed(html)
+    return parser.tags
+
+
+@pytest.fixture
+def scorecard(realistic_result: AuditResult, realistic_samples: list[dict[str, object]]) -> str:
+    return render_html(realistic_result, realistic_samples)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "inconclusive_fails", "overall", "label"),
+    [
+        (["pass"], True, "pass", "PASS"),
+        (["pass", "fail"], True, "fail", "FAIL"),
+        (["inconclusive"], True, "fail", "FAIL"),
+        (["inconclusive"], False, "inconclusive", "INCONCLUSIVE"),
+        ([], True, "none", "NO GATES"),
+    ],
+)
+def test_verdict_banner(
+    build: type[Build], statuses: list[str], inconclusive_fails: bool, overall: str, label: str
+) -> None:
+    verdicts = [
+        GateVerdict(model_id="a", probe_id="p", metric="m", rule="m ≥ 0", status=s)  # type: ignore[arg-type]
+        for s in statuses
+    ]
+    result = build.result([], [], verdicts=verdicts, inconclusive_fails=inconclusive_fails)
+    verdict = _verdict(render_html(result))
+    assert verdict.startswith(f'<section id="verdict" class="verdict {overall}" role="status"')
+    assert f'<div class="verdict-label">{label}</div>' in verdict
+
+
+def test_verdict_banner_counts(scorecard: str) -> None:
+    verdict = _verdict(scorecard)
+    assert '<p class="headline">2 of 6 failed, 1 could not be evaluated</p>' in verdict
+    assert (
+        '<p class="counts"><span class="badge fail">2 fail</span> '
+        '<span class="badge error">1 error</span> '
+        '<span class="badge inconclusive">2 inconclusive</span> '
+        '<span class="badge pass">1 pass</span> '
+        '<span class="policy">inconclusive gates fail the audit</span></p>'
+    ) in verdict
+    assert '<p class="run bad">3 models · 2 probes · 1 run error</p>' in verdict
+    assert scorecard.index('id="verdict"') < scorecard.index('id="gates"')
+
+
+def test_gates_table(scorecard: str) -> None:
+    gates = _section(scorecard, "gates")
+    rows = re.findall(r'<tr class="gate ([a-z]+)">', gates)
+    assert rows == ["fail", "fail", "error", "inconclusive", "inconclusive", "pass"]
+    assert (
+        '<tr class="gate inconclusive"><th scope="row">smollm2-135m-lora</th><td>arc_easy</td>'
+        '<td class="rule">accuracy drop ≤ 0.02 vs smollm2-135m</td>'
+        '<td><span class="badge inconclusive">inconclusive</span></td>'
+        '<td class="num"><span class="v">−0.012</span><span class="ci">[−0.035, 0.011]</span></td>'
+        '<td class="num">p = 0.310</td><td class="num">400</td>'
+        '<td class="need">needs ≈ 2,600 items</td>'
+        '<td class="msg">the interval of the difference straddles the margin</td></tr>'
+    ) in gates
+    assert "<td>license</td>" in gates
+    assert "did not run &#34;&gt;&lt;img src=x onerror=alert(1)&gt;</td>" in gates
+
+
+def test_no_gates(result: AuditResult) -> None:
+    assert '<p class="muted">The suite sets no gates.</p>' in _section(render_html(result), "gates")
+
+
+def test_comparison_marks_the_baseline_and_shows_differences(scorecard: str) -> None:
+    comparison = _section(scorecard, "comparison")
+    assert (
+        '<th scope="col" class="model">smollm2-135m <span class="tag">baseline</span></th>'
+        '<th scope="col" class="model">smollm2-135m-q4</th>'
+    ) in comparison
+    assert (
+        '<span class="delta worse sig" title="smollm2-135m-q4 − smollm2-135m on 400 paired items '
+        '(mcnemar); p &lt; 0.001">Δ −19.5 pts [−26.1, −12.9]'
+        '<span class="mark" aria-label="significant"> *</span></span></td>'
+    ) in comparison
+    assert (
+        '<span class="delta neutral" title="smollm2-135m-lora − smollm2-135m on 400 paired items '
+        '(mcnemar); p = 0.310">Δ −1.2 pts [−3.5, 1.1]</span></td>'
+    ) in comparison
+    assert comparison.count('class="delta ') == 5
+    assert '<p class="legend">Δ: difference to the baseline smollm2-135m' in comparison
+
+
+def test_charts(scorecard: str) -> None:
+    charts = _section(scorecard, "charts")
+    assert charts.count("<svg ") == 5
+    assert charts.count('role="img"') == 5
+    captions = re.findall(r"<figcaption>([^<]*)</figcaption>", charts)
+    assert captions == [
+        "accuracy (higher is better)",
+        "brier (lower is better)",
+        "accuracy (higher is better)",
+        "Quality vs size on disk",
+        "Quality vs latency",
+    ]
+    assert '<h3>Quality against cost <span class="muted">(arc_easy: accuracy)</span></h3>' in charts
+
+
+def test_no_charts_without_intervals_or_quality(build: type[Build]) -> None:
+    models = [build.model("a", {"p": [build.metric("loss", direction="lower")]})]
+    assert '<section id="charts">' not in render_html(build.result(models, ["p"]))
+
+
+def test_agreement(scorecard: str) -> None:
+    agreement = _section(scorecard, "agreement")
+    assert (
+        '<tr><th scope="row">smollm2-135m-q4</th><td>arc_easy</td><td class="num">'
+        '<meter min="0" max="1" value="0.6475" aria-hidden="true"></meter> 64.8%</td>'
+        '<td class="muted">259 of 400 items identical (141 changed)</td></tr>'
+    ) in agreement
+    assert agreement.count('<tr><th scope="row">') == 3
+
+
+def test_license_cards(scorecard: str) -> None:
+    licenses = _section(scorecard, "licenses")
+    assert '<h2>Licenses <span class="muted">for commercial use</span></h2>' in licenses
+    cards = re.findall(r'<article class="card ([a-z]+)">\n<header><h3>([^<]+)</h3>', licenses)
+    assert cards == [
+        ("allowed", "smollm2-135m"),
+        ("forbidden", "smollm2-135m-q4"),
+        ("review", "smollm2-135m-lora"),
+    ]
+    assert '<span class="badge review">review</span>' in licenses
+    assert '<p class="url mono small">https://www.apache.org/licenses/LICENSE-2.0</p>' in licenses
+    assert '<p class="url mono small">javascript:alert(1)</p>' in licenses
+    assert "<div><dt>User threshold</dt><dd>700,000,000 users</dd></div>" in licenses
+    assert "<li>over 700M monthly users need a separate license</li>" in licenses
+    assert "<li>&lt;script&gt;alert(1)&lt;/script&gt;</li>" in licenses
+
+
+def test_explorer_rows_and_filters(scorecard: str) -> None:
+    samples = _section(scorecard, "samples")
+    # Without scripts, the (useless) filters stay hidden and every row shows.
+    assert '<div class="filters" hidden>' in samples
+    assert re.findall(r"<tr[^>]*hidden", samples) == []
+    assert samples.count("<tr data-model=") == 27
+    options = re.findall(r'<option value="([^"]*)">', samples)
+    assert options == ["", "smollm2-135m", "smollm2-135m-q4", "smollm2-135m-lora"]
+    assert (
+        '<td class="text">A &lt;script&gt;alert(1)&lt;/script&gt;<div class="was">'
+        '<span class="tag">baseline</span> C &#34;&gt;&lt;img src=x onerror=alert(1)&gt;</div></td>'
+    ) in samples
+    assert "lead?\u2028Second line" in samples
+
+
+def test_explorer_folds_long_inputs(scorecard: str) -> None:
+    samples = _section(scorecard, "samples")
+    folded = re.findall(
+        r'<details class="more"><summary>([^<]*)</summary><div class="full">', samples
+    )
+    assert folded
+    assert all(len(summary) == 301 and summary.endswith("…") for summary in folded)
+
+
+def test_explorer_script_is_allowed_by_its_hash_only(scorecard: str) -> None:
+    scripts = re.findall(r"<script>(.*?)</script>", scorecard, re.DOTALL)
+    assert len(scripts) == 1
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    csp = (
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        f"style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{digest}'\">"
+    )
+    assert scorecard.count(csp) == 1
+    assert "unsafe-inline'; img-src data:; script-src 'unsafe" not in scorecard
+    assert "'unsafe-eval'" not in scorecard
+
+
+def test_no_element_or_handler_comes_from_the_data(scorecard: str) -> None:
+    elements = _elements(scorecard)
+    assert [tag for tag, _ in elements if tag in ("script", "img", "iframe", "object")] == [
+        "script"
+    ]
+    handlers = [(tag, name) for tag, attrs in elements for name in attrs if name.startswith("on")]
+    assert handlers == []
+    links = [attrs for tag, attrs in elements if "href" in attrs or "src" in attrs]
+    assert links == []
+    assert "<script>alert(1)</script>" not in scorecard
+
+
+def test_no_script_without_samples(realistic_result: AuditResult) -> None:
+    html = render_html(realistic_result)
+    assert "<script" not in html
+    assert html.count(CSP) == 1
+    assert '<section id="samples">' not in html
+
+
+def test_no_script_when_no_sample_is_picked(realistic_result: AuditResult) -> None:
+    html = render_html(realistic_result, [])
+    assert "<script" not in html
+    assert html.count(CSP) == 1
+    assert '<p class="muted">No per-item records to show.</p>' in _section(html, "samples")
+
+
+def test_write_reports_reads_saved_samples(
+    realistic_result: AuditResult, realistic_samples: list[dict[str, object]], tmp_path: Path
+) -> None:
+    lines = [json.dumps(row) for row in realistic_samples[:6]] + ["{broken", "42"]
+    (tmp_path / "samples.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (path,) = write_reports(realistic_result, tmp_path, ["html"])
+    html = path.read_text(encoding="utf-8")
+    assert html == render_html(realistic_result, realistic_samples[:6])
+    assert '<section id="samples">' in html
+
+
+def test_write_reports_prefers_given_samples(
+    realistic_result: AuditResult, realistic_samples: list[dict[str, object]], tmp_path: Path
+) -> None:
+    (tmp_path / "samples.jsonl").write_text("{broken\n", encoding="utf-8")
+    (path,) = write_reports(realistic_result, tmp_path, ["html"], samples=realistic_samples)
+    assert path.read_text(encoding="utf-8") == render_html(realistic_result, realistic_samples)
+
+
+def test_write_reports_without_samples_file(realistic_result: AuditResult, tmp_path: Path) -> None:
+    (path,) = write_reports(realistic_result, tmp_path, ["html"])
+    assert '<section id="samples">' not in path.read_text(encoding="utf-8")
+
+
+def test_realistic_scorecard_tags_balance(scorecard: str) -> None:
+    parser = _Balance()
+    parser.feed(scorecard)
+    assert parser.depth == dict.fromkeys(_Balance.PAIRED, 0)
+
+
+def test_explorer_wording_without_a_baseline(build: type[Build]) -> None:
+    rows = [
+        {"model_id": "a", "probe_id": "p", "item_id": str(i), "scores": {"correct": float(i)}}
+        for i in range(2)
+    ]
+    html = render_html(build.result([build.model("a", {"p": [build.metric()]})], ["p"]), rows)
+    assert (
+        "1 of 2 records: each model's lowest-scored items (up to 30 per probe each)."
+        in _section(html, "samples")
+    )

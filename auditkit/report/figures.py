@@ -1,0 +1,178 @@
+"""Which charts the scorecard shows, and the numbers in them, read from an ``AuditResult``."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from auditkit.report.charts import Bar, Point, bar_chart, finite, scatter_chart
+from auditkit.report.table import format_number, format_value, is_percentage
+from auditkit.results import AuditResult, Metric, ModelResult, ProbeResult
+
+GIB = 2**30
+
+
+@dataclass(frozen=True)
+class Figure:
+    caption: str
+    svg: Markup
+
+
+@dataclass(frozen=True)
+class ProbeFigures:
+    probe_id: str
+    figures: tuple[Figure, ...]
+
+
+def _probe_ids(result: AuditResult) -> list[str]:
+    order = [probe.id for probe in result.probes]
+    for model in result.models:
+        order.extend(p.probe_id for p in model.probes if p.probe_id not in order)
+    return order
+
+
+def _ok_probe(model: ModelResult, probe_id: str) -> ProbeResult | None:
+    probe = model.probe(probe_id) if model.status == "ok" else None
+    return probe if probe is not None and probe.status == "ok" else None
+
+
+def _metric(model: ModelResult, probe_id: str, name: str) -> Metric | None:
+    probe = _ok_probe(model, probe_id)
+    if probe is None:
+        return None
+    return next((m for m in probe.metrics if m.name == name and m.group is None), None)
+
+
+def _interval_metrics(result: AuditResult, probe_id: str) -> list[Metric]:
+    """Whole-probe metrics that at least one model reports with an interval, first seen first."""
+    found: dict[str, Metric] = {}
+    for model in result.models:
+        probe = _ok_probe(model, probe_id)
+        for metric in probe.metrics if probe else []:
+            has_interval = metric.ci_low is not None and metric.ci_high is not None
+            if metric.group is None and has_interval and metric.name not in found:
+                found[metric.name] = metric
+    return list(found.values())
+
+
+def _bar(model: ModelResult, probe_id: str, name: str, baseline: str | None) -> Bar:
+    metric = _metric(model, probe_id, name)
+    highlight = model.model_id == baseline
+    if metric is None:
+        reason = "error" if model.status != "ok" or _ok_probe(model, probe_id) is None else ""
+        return Bar(model.model_id, None, text=reason or "not reported", highlight=highlight)
+    value = None if math.isnan(metric.value) else metric.value
+    return Bar(
+        model.model_id,
+        value,
+        metric.ci_low,
+        metric.ci_high,
+        text=format_value(metric),
+        highlight=highlight,
+    )
+
+
+def metric_figures(result: AuditResult) -> list[ProbeFigures]:
+    """Per probe, one bar chart per whole-probe metric that has intervals."""
+    bundles = []
+    for probe_id in _probe_ids(result):
+        figures = []
+        for first in _interval_metrics(result, probe_id):
+            bars = [_bar(m, probe_id, first.name, result.baseline) for m in result.models]
+            title = f"{probe_id}: {first.name} by model, with 95% intervals"
+            svg = bar_chart(title, bars, percent=is_percentage(first))
+            figures.append(Figure(caption=f"{first.name} ({_direction(first)})", svg=svg))
+        if figures:
+            bundles.append(ProbeFigures(probe_id, tuple(figures)))
+    return bundles
+
+
+def _direction(metric: Metric) -> str:
+    return {"higher": "higher is better", "lower": "lower is better", "none": "descriptive"}[
+        metric.direction
+    ]
+
+
+def quality_metric(result: AuditResult) -> tuple[str, Metric] | None:
+    """The first probe's first whole-probe metric where higher is better (the quality axis)."""
+    probe_ids = _probe_ids(result)
+    if not probe_ids:
+        return None
+    for model in result.models:
+        probe = _ok_probe(model, probe_ids[0])
+        for metric in probe.metrics if probe else []:
+            if metric.direction == "higher" and metric.group is None:
+                return probe_ids[0], metric
+    return None
+
+
+def _seconds_per_item(model: ModelResult, probe_id: str) -> float | None:
+    probe = _ok_probe(model, probe_id)
+    if probe is None or probe.n_samples <= 0 or probe.seconds <= 0:
+        return None
+    return probe.seconds / probe.n_samples
+
+
+def _gib(model: ModelResult) -> float | None:
+    if model.info is None or model.info.bytes_on_disk <= 0:
+        return None
+    return model.info.bytes_on_disk / GIB
+
+
+def cost_figures(result: AuditResult) -> list[Figure]:
+    """Quality against size on disk and against seconds per item, one point per model.
+
+    A chart that would have no point at all (say, no probe timings were recorded) is left out.
+    """
+    chosen = quality_metric(result)
+    if chosen is None:
+        return []
+    probe_id, first = chosen
+    percent = is_percentage(first)
+    quality = f"{probe_id}: {first.name}"
+    axes = (
+        ("size on disk (GiB)", _gib, "GiB", "size on disk"),
+        (
+            f"seconds per item ({probe_id})",
+            lambda m: _seconds_per_item(m, probe_id),
+            "s/item",
+            "latency",
+        ),
+    )
+    figures = []
+    for x_label, cost, unit, what in axes:
+        points = [
+            _point(m, probe_id, first.name, cost(m), unit, result.baseline) for m in result.models
+        ]
+        if not any(finite(p.x) and finite(p.y) for p in points):
+            continue  # e.g. no probe timings recorded: nothing to draw
+        title = f"{quality} against {x_label}"
+        svg = scatter_chart(title, x_label, quality, points, percent=percent)
+        figures.append(Figure(caption=f"Quality vs {what}", svg=svg))
+    return figures
+
+
+def _point(
+    model: ModelResult,
+    probe_id: str,
+    name: str,
+    x: float | None,
+    unit: str,
+    baseline: str | None,
+) -> Point:
+    metric = _metric(model, probe_id, name)
+    highlight = model.model_id == baseline
+    if metric is None:
+        return Point(model.model_id, x, None, highlight=highlight)
+    x_text = f"{format_number(x)} {unit}" if x is not None else f"no {unit} value"
+    return Point(
+        model.model_id,
+        x,
+        metric.value,
+        metric.ci_low,
+        metric.ci_high,
+        text=f"{format_value(metric)} at {x_text}",
+        highlight=highlight,
+    )
