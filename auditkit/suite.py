@@ -224,8 +224,8 @@ def _format_error(path: Path, error: ErrorDetails, data: Any, positions: Positio
     if kind == "union_tag_invalid":
         tag = str(error.get("ctx", {}).get("tag", ""))
         loc = (*loc, "kind")
-        known = ", ".join(sorted(PROBES))
-        message = f"unknown probe {tag!r}{_suggest(tag, list(PROBES))}; known: {known}"
+        kinds = ", ".join(sorted(PROBES))
+        message = f"unknown probe {tag!r}{_suggest(tag, list(PROBES))}; known: {kinds}"
     elif kind == "union_tag_not_found":
         loc = (*loc, "kind")
         message = f"missing 'kind': one of {', '.join(sorted(PROBES))}"
