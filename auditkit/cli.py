@@ -58,7 +58,13 @@ def _main(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
-    pass
+    from auditkit.plugins import load_plugins
+
+    try:
+        load_plugins()  # probe kinds from AUDITKIT_PLUGINS=module,module
+    except UserError as exc:
+        typer.echo(exc.problems[0], err=True)
+        raise typer.Exit(ExitCode.BAD_INPUT) from None
 
 
 @app.command()
@@ -71,8 +77,16 @@ def run(
     device: Optional[str] = typer.Option(  # noqa: UP045
         None, help="Override the suite's device: auto, cpu, cuda, cuda:N."
     ),
+    no_cache: bool = typer.Option(
+        False, "--no-cache", help="Compute everything; neither read nor write the result cache."
+    ),
+    cache_dir: Optional[Path] = typer.Option(  # noqa: UP045
+        None, "--cache-dir", help="Result cache folder. Default: .auditkit-cache beside the output."
+    ),
 ) -> None:
     """Run every probe of SUITE on every model and write results, samples and reports."""
+    from auditkit.cache import default_cache_dir, open_cache
+    from auditkit.executors import executor_for
     from auditkit.progress import progress_for_stdout
     from auditkit.runner import AuditRun
     from auditkit.suite import load_suite
@@ -81,11 +95,16 @@ def run(
     if device is not None:
         loaded = _with_device(loaded, device)
     out_dir = out or loaded.report_dir()
+    cache = None if no_cache else open_cache(cache_dir or default_cache_dir(out_dir))
+    executor = executor_for(loaded)
     progress = progress_for_stdout()
     try:
-        result = AuditRun(loaded, out_dir, progress).execute()
+        result = AuditRun(loaded, out_dir, progress, executor=executor, cache=cache).execute()
     finally:
         progress.close()
+        executor.close()
+        if cache is not None:
+            cache.close()
     raise typer.Exit(_conclude(result, out_dir, loaded.report.formats, loaded.path))
 
 
@@ -211,6 +230,61 @@ def _read_results(directory: Path) -> AuditResult:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise UserError(f"{path}: not an auditkit results file: {where}: {first['msg']}") from None
+
+
+cache_app = typer.Typer(no_args_is_help=True, help="Inspect or empty the result cache.")
+app.add_typer(cache_app, name="cache")
+_CACHE_DIR_HELP = (
+    "The cache folder. Default: the one 'auditkit run' uses for --suite, else "
+    "reports/.auditkit-cache under the working directory."
+)
+
+
+def _cache_folder(cache_dir: Path | None, suite: Path | None) -> Path:
+    from auditkit.cache import CACHE_DIR_NAME, default_cache_dir
+    from auditkit.suite import load_suite
+
+    if cache_dir is not None:
+        return cache_dir
+    if suite is not None:
+        return default_cache_dir(load_suite(suite, check_data=False).report_dir())
+    return Path.cwd() / "reports" / CACHE_DIR_NAME  # beside the default output, reports/NAME
+
+
+@cache_app.command("info")
+@_reports_user_errors
+def cache_info(
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help=_CACHE_DIR_HELP),  # noqa: UP045
+    suite: Optional[Path] = typer.Option(None, help="Use this suite's default cache."),  # noqa: UP045
+) -> None:
+    """Show what the result cache holds: entries, size, and per model."""
+    from auditkit.cache import CACHE_FILE, describe, open_cache
+
+    folder = _cache_folder(cache_dir, suite)
+    if not (folder / CACHE_FILE).is_file():
+        typer.echo(f"no cache in {folder}")
+        return
+    with open_cache(folder) as cache:
+        for line in describe(cache.stats()):
+            typer.echo(line)
+
+
+@cache_app.command("clear")
+@_reports_user_errors
+def cache_clear(
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help=_CACHE_DIR_HELP),  # noqa: UP045
+    suite: Optional[Path] = typer.Option(None, help="Use this suite's default cache."),  # noqa: UP045
+) -> None:
+    """Remove every cached result: the next run computes everything again."""
+    from auditkit.cache import CACHE_FILE, open_cache
+
+    folder = _cache_folder(cache_dir, suite)
+    if not (folder / CACHE_FILE).is_file():
+        typer.echo(f"no cache in {folder}")
+        return
+    with open_cache(folder) as cache:
+        removed = cache.clear()
+    typer.echo(f"removed {removed} probe results from {folder}")
 
 
 @app.command()

@@ -20,7 +20,12 @@ def read_jsonl(path: Path, item_type: type[ItemT]) -> list[ItemT]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         raise UserError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        bad_line = exc.object[: exc.start].count(b"\n") + 1
+        raise UserError(
+            f"{path}: cannot read: {exc} (line {bad_line}); save the file as UTF-8"
+        ) from None
+    except OSError as exc:
         raise UserError(f"{path}: cannot read: {exc}") from None
     items: list[ItemT] = []
     problems: list[str] = []

@@ -112,6 +112,9 @@ class ProbeResult(_Frozen):
     n_samples: int = 0
     seconds: float = 0.0
     error: ErrorInfo | None = None
+    cached: bool = False
+    """Taken from the result cache, not computed in this run (``seconds`` is then the time the
+    original run took)."""
 
     def metric(self, name: str) -> Metric | None:
         return next((m for m in self.metrics if m.name == name), None)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from pydantic_core import ErrorDetails
 
 from auditkit.errors import UserError
+from auditkit.executors.settings import ExecutorKind, Isolation, RaySpec
 from auditkit.files import sha256_file
 from auditkit.gates import PolicySpec
 from auditkit.models.spec import DEVICE_PATTERN, ModelSpec
@@ -64,6 +65,17 @@ class Suite(BaseModel):
     baseline: str | None = Field(None, description="Id of the model the others are compared to.")
     probes: list[ProbeSpec] = Field(min_length=1)
     report: ReportSpec = ReportSpec()
+    executor: ExecutorKind = Field(
+        "local",
+        description="local: models one after the other on this machine; ray: one Ray task per "
+        "model, on the cluster in 'ray' (or a local Ray instance).",
+    )
+    ray: RaySpec = RaySpec()
+    isolation: Isolation = Field(
+        "process",
+        description="process: each model in its own worker process (a crash or out-of-memory "
+        "kill is an error row for that model only); none: in the auditkit process (debugging).",
+    )
     policy: PolicySpec = PolicySpec()
 
     _path: Path = PrivateAttr(Path("suite.yaml"))

@@ -23,9 +23,23 @@ def load_yaml(path: Path) -> tuple[Any, Positions]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UserError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        bad_line = exc.object[: exc.start].count(b"\n") + 1
+        raise UserError(
+            f"{path}: cannot read: {exc} (line {bad_line}); save the file as UTF-8"
+        ) from None
+    except OSError as exc:
         raise UserError(f"{path}: cannot read: {exc}") from None
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # raised before parsing: control characters
+        line = text[: exc.position].count("\n") + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise UserError(
+            f"{path}:{line}:{column}: control character U+{code:04X} is not allowed in YAML; "
+            "remove it"
+        ) from None
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

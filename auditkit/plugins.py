@@ -1,0 +1,51 @@
+"""Third-party probes: modules named in ``AUDITKIT_PLUGINS`` are imported at start-up.
+
+A plugin is an ordinary Python module that registers probe kinds with ``@register_probe`` when it
+is imported. ``AUDITKIT_PLUGINS=my_probes,other.pkg.probes auditkit run suite.yaml`` makes their
+kinds available to suites (validation and JSON Schema included). The command line imports them
+before anything else, and every worker process imports them again, since a spawned process starts
+with nothing imported.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+from auditkit.errors import UserError
+
+PLUGINS_ENV = "AUDITKIT_PLUGINS"
+
+
+def plugin_modules() -> list[str]:
+    """Module names listed in ``AUDITKIT_PLUGINS`` (comma-separated), in order."""
+    raw = os.environ.get(PLUGINS_ENV, "")
+    return [name.strip() for name in raw.split(",") if name.strip()]
+
+
+def import_modules(names: list[str], origin: str = PLUGINS_ENV) -> None:
+    """Import ``names``; a module that fails is bad input, reported as one line."""
+    from auditkit.probes.base import PROBES
+
+    known = len(PROBES)
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # any import failure of a plugin is the user's to fix
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise UserError(
+                f"{origin}: cannot import plugin module {name!r}: {type(exc).__name__}: {text} "
+                "(is it installed, or on PYTHONPATH?)"
+            ) from None
+    if len(PROBES) != known:
+        # The suite model is built once from the registry; rebuild it with the new kinds.
+        from auditkit.suite import suite_model
+
+        suite_model.cache_clear()
+
+
+def load_plugins() -> list[str]:
+    """Import every module in ``AUDITKIT_PLUGINS``; returns their names."""
+    names = plugin_modules()
+    import_modules(names)
+    return names
