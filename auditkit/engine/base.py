@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
+
+from auditkit.engine.timing import Clock, TimedRun
 
 ProgressCallback = Callable[[int], None]
 """Called with the number of requests just finished."""
@@ -70,6 +72,77 @@ class LanguageModel(Protocol):
 
     def format_chat(self, user_message: str) -> str:
         """The prompt text for a single user turn, in the model's chat template if it has one."""
+        ...
+
+
+class DeviceOutOfMemory(RuntimeError):
+    """The accelerator ran out of memory for the requested work (a smaller batch may fit)."""
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """What a loaded model occupies, measured on the loaded object."""
+
+    parameters: int
+    """Number of parameter elements (quantized weights included)."""
+    parameter_bytes: dict[str, int]
+    """Bytes of parameters by element type, e.g. ``{"float32": 538_000_000}``."""
+    buffer_bytes: int
+    """Bytes of non-parameter tensors the model keeps (e.g. rotary tables)."""
+    device: str
+    """Where the weights live, e.g. ``cpu`` or ``cuda:0``."""
+    device_name: str
+    """The processor's or the accelerator's product name."""
+    dtype: str
+    """The element type holding most parameter bytes."""
+    bytes_on_disk: int | None = None
+    """Size of the weight files the model was loaded from, when the engine was told."""
+
+
+@dataclass(frozen=True)
+class DeviceMemory:
+    """Accelerator memory peaks since the last reset; every field is ``None`` on a CPU."""
+
+    peak_allocated_bytes: int | None = None
+    """Most memory held by tensors at any one time."""
+    peak_reserved_bytes: int | None = None
+    """Most memory the framework's caching allocator held from the driver."""
+    process_bytes: int | None = None
+    """Memory the driver reports this process using now (allocator, kernels and context)."""
+
+
+@runtime_checkable
+class PerformanceModel(Protocol):
+    """Optional engine capability: timed synthetic generation and resource readings.
+
+    Probes that measure speed and footprint (``latency``, ``resources``) need it; an engine
+    without it makes those probes fail with a clear message.
+    """
+
+    def clock(self) -> Clock:
+        """The clock that suits this engine's device (waits for the device before reading)."""
+        ...
+
+    def timed_generate(
+        self, batch_size: int, prompt_tokens: int, new_tokens: int, clock: Clock, *, seed: int = 0
+    ) -> TimedRun:
+        """Greedily generate exactly ``new_tokens`` tokens (end-of-sequence ignored) for
+        ``batch_size`` synthetic prompts of exactly ``prompt_tokens`` token ids drawn from
+        ``seed``, timing the first token and the whole call with ``clock``.
+
+        Raises ``DeviceOutOfMemory`` when the batch does not fit."""
+        ...
+
+    def footprint(self) -> Footprint: ...
+
+    def reset_peak_memory(self) -> None:
+        """Start a new window for ``peak_memory``."""
+        ...
+
+    def peak_memory(self) -> DeviceMemory: ...
+
+    def energy_joules(self) -> float | None:
+        """The accelerator's cumulative energy counter in joules, or ``None`` without one."""
         ...
 
 

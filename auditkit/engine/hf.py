@@ -3,12 +3,18 @@
 Tokenisation follows lm-eval's Hugging Face backend exactly (trailing context spaces move to the
 continuation; the pair is encoded whole and split at the context's length), so the numbers equal
 lm-eval's for the same model and data.
+
+Scoring runs every distinct context once and scores all its continuations on it (see
+``hf_packed``); the plain one-pair-per-row computation stays available (``fast=False``) as the
+reference it is tested against, and is used for models whose attention cannot take a tree-shaped
+mask.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import torch
@@ -16,19 +22,34 @@ from transformers import (
     GenerationConfig,
     PreTrainedModel,
     PreTrainedTokenizerBase,
-    StoppingCriteria,
     StoppingCriteriaList,
 )
 
+from auditkit.engine import hf_perf
 from auditkit.engine.base import (
+    DeviceMemory,
+    Footprint,
     GenerationRequest,
     Loglikelihood,
     LoglikelihoodRequest,
     ProgressCallback,
     cut_at_stop,
 )
+from auditkit.engine.hf_packed import (
+    PackedBatch,
+    PackedRow,
+    ScoringStats,
+    pack_rows,
+    row_batches,
+    score_batch_halving,
+    tree_mask,
+)
+from auditkit.engine.hf_stop import StopInNewText, TokenTexts
+from auditkit.engine.timing import Clock, TimedRun
 
 DEFAULT_MAX_LENGTH = 2048
+PACKING_ATTENTION = ("sdpa", "eager")
+"""Attention implementations known to apply a custom 4-D mask as given."""
 
 
 class HFCausalLM:
@@ -43,19 +64,37 @@ class HFCausalLM:
         batch_tokens: int = 8192,
         max_batch_size: int = 64,
         generation_batch_size: int = 16,
+        logits_budget: int | None = None,
+        fast: bool = True,
+        bytes_on_disk: int | None = None,
     ) -> None:
+        """``batch_tokens`` bounds rows × longest row of a scoring batch; ``logits_budget``
+        bounds the logits a shared-context batch computes, rows × columns × vocabulary (default
+        2**26 on a CPU, 2**28 on an accelerator); ``fast`` turns on shared-context scoring;
+        ``bytes_on_disk`` is the size of the weight files, reported by ``footprint()``."""
         self.model = model.eval()
         self.tokenizer = tokenizer
         self._name = name
         self.batch_tokens = batch_tokens
         self.max_batch_size = max_batch_size
         self.generation_batch_size = generation_batch_size
+        self.fast = fast
+        self.bytes_on_disk = bytes_on_disk
         self.device = next(model.parameters()).device
+        if logits_budget is None:
+            logits_budget = 2**26 if self.device.type == "cpu" else 2**28
+        self.logits_budget = logits_budget
         forward = inspect.signature(model.forward).parameters
         self._takes_position_ids = "position_ids" in forward
         self._takes_logits_to_keep = "logits_to_keep" in forward
         pad = tokenizer.pad_token_id
         self.pad_token_id: int = pad if pad is not None else (tokenizer.eos_token_id or 0)
+        self.stats = ScoringStats()
+        """What shared-context scoring did so far (batch sizes, out-of-memory halvings)."""
+        self._row_cap = max_batch_size
+        self._packing_checked = False
+        self._token_texts: TokenTexts | None = None
+        self._ordinary_ids: torch.Tensor | None = None
 
     @property
     def name(self) -> str:
@@ -85,7 +124,16 @@ class HFCausalLM:
         kwargs = {} if add_special is None else {"add_special_tokens": add_special}
         return list(self.tokenizer.encode(text, **kwargs))
 
-    def encode_pair(self, context: str, continuation: str) -> tuple[list[int], list[int]]:
+    def encode_pair(
+        self,
+        context: str,
+        continuation: str,
+        encode_context: Callable[[str], list[int]] | None = None,
+    ) -> tuple[list[int], list[int]]:
+        """lm-eval's split: encode context + continuation whole, cut at the context's length.
+
+        ``encode_context`` may replace ``encode`` for the context alone (a cache, for many
+        continuations of one context)."""
         if not context:
             continuation_ids = self.encode(continuation)
             if continuation_ids and continuation_ids[0] == self.prefix_token_id:
@@ -96,21 +144,145 @@ class HFCausalLM:
             continuation = context[-n_spaces:] + continuation
             context = context[:-n_spaces]
         whole = self.encode(context + continuation)
-        context_ids = self.encode(context)
+        context_ids = (encode_context or self.encode)(context)
         return context_ids, whole[len(context_ids) :]
+
+    def encode_pairs(
+        self, requests: Sequence[LoglikelihoodRequest]
+    ) -> list[tuple[list[int], list[int]]]:
+        """``encode_pair`` for every request, encoding each distinct context once."""
+        contexts: dict[str, list[int]] = {}
+
+        def encode_context(text: str) -> list[int]:
+            ids = contexts.get(text)
+            if ids is None:
+                ids = contexts[text] = self.encode(text)
+            return ids
+
+        return [self.encode_pair(r.context, r.continuation, encode_context) for r in requests]
 
     # -- scoring ------------------------------------------------------------------------------
 
     def loglikelihood(
-        self, requests: Sequence[LoglikelihoodRequest], progress: ProgressCallback | None = None
+        self,
+        requests: Sequence[LoglikelihoodRequest],
+        progress: ProgressCallback | None = None,
+        *,
+        fast: bool | None = None,
     ) -> list[Loglikelihood]:
-        pairs = [self.encode_pair(r.context, r.continuation) for r in requests]
-        return self.loglikelihood_tokens(pairs, progress)
+        """Score each request; ``fast`` overrides the engine's choice of shared-context scoring."""
+        return self.loglikelihood_tokens(self.encode_pairs(requests), progress, fast=fast)
 
     def loglikelihood_tokens(
-        self, pairs: Sequence[tuple[list[int], list[int]]], progress: ProgressCallback | None = None
+        self,
+        pairs: Sequence[tuple[list[int], list[int]]],
+        progress: ProgressCallback | None = None,
+        *,
+        fast: bool | None = None,
     ) -> list[Loglikelihood]:
         """Score token-level (context, continuation) pairs: the work behind ``loglikelihood``."""
+        wanted = self.fast if fast is None else fast
+        if (
+            wanted
+            and self.packing_supported
+            and (self._packing_checked or self._check_packing(pairs))
+        ):
+            return self._loglikelihood_packed(pairs, progress)
+        return self._loglikelihood_plain(pairs, progress)
+
+    @property
+    def packing_supported(self) -> bool:
+        """Whether the model takes position ids and a custom 4-D attention mask as given, with no
+        sliding window that could bind inside the model's window."""
+        config = self.model.config
+        window = getattr(config, "sliding_window", None)
+        layer_types = set(getattr(config, "layer_types", None) or ["full_attention"])
+        return (
+            self._takes_position_ids
+            and getattr(config, "_attn_implementation", None) in PACKING_ATTENTION
+            and (window is None or window >= self.max_length)
+            and layer_types == {"full_attention"}
+        )
+
+    def _check_packing(self, pairs: Sequence[tuple[list[int], list[int]]]) -> bool:
+        """Once per engine: score a few pairs both ways; on a mismatch, warn and stay plain.
+
+        Guards against architectures that derive positions or masks in ways the tree layout does
+        not reach (the tolerance allows for low-precision arithmetic only)."""
+        sample = [(c, t) for c, t in pairs[:8] if c and t and len(t) <= self.max_length]
+        if not sample:
+            return False
+        packed = self._loglikelihood_packed(sample, None)
+        plain = self._loglikelihood_plain(sample, None)
+        full_precision = self.model.dtype == torch.float32
+        for a, b in zip(packed, plain, strict=True):
+            tolerance = 1e-3 if full_precision else 0.05 * b.n_tokens
+            if abs(a.logprob - b.logprob) > tolerance:
+                warnings.warn(
+                    f"{self.name}: shared-context scoring disagrees with plain scoring "
+                    f"({a.logprob:.5f} vs {b.logprob:.5f}); using plain scoring",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+                self.fast = False
+                return False
+        self._packing_checked = True
+        return True
+
+    def _loglikelihood_packed(
+        self, pairs: Sequence[tuple[list[int], list[int]]], progress: ProgressCallback | None
+    ) -> list[Loglikelihood]:
+        rows = pack_rows(pairs, self.max_length, self.batch_tokens)
+        results: list[Loglikelihood | None] = [None] * len(pairs)
+        batches = row_batches(
+            rows,
+            batch_tokens=self.batch_tokens,
+            max_batch_size=self.max_batch_size,
+            logits_budget=self.logits_budget,
+            vocab_size=self._vocab_size,
+        )
+        with torch.inference_mode():
+            for batch in batches:
+                for chunk in _chunks(batch, self._row_cap):
+                    scored = score_batch_halving(
+                        chunk, self._packed_forward, self.pad_token_id, self.stats, self._cap_rows
+                    )
+                    for branch, result in scored:
+                        for index in branch.requests:
+                            results[index] = result
+                    if progress:
+                        progress(sum(row.n_requests for row in chunk))
+        return [r for r in results if r is not None]
+
+    @property
+    def _vocab_size(self) -> int:
+        head = self.model.get_output_embeddings()
+        weight = getattr(head, "weight", None)
+        if isinstance(weight, torch.Tensor):
+            return int(weight.shape[0])
+        return int(getattr(self.model.config, "vocab_size", 0) or len(self.tokenizer))
+
+    def _cap_rows(self, rows: int) -> None:
+        """After running out of device memory: no later batch gets more than ``rows`` rows."""
+        self._row_cap = max(1, min(self._row_cap, rows))
+
+    def _packed_forward(self, packed: PackedBatch) -> torch.Tensor:
+        additive = None if self.model.config._attn_implementation == "sdpa" else self.model.dtype
+        batch: dict[str, Any] = {
+            "input_ids": packed.input_ids.to(self.device),
+            "position_ids": packed.position_ids.to(self.device),
+            "attention_mask": tree_mask(packed.segments.to(self.device), additive_dtype=additive),
+            "use_cache": False,
+        }
+        if self._takes_logits_to_keep:
+            batch["logits_to_keep"] = packed.keep
+        logits: torch.Tensor = self.model(**batch).logits
+        return logits[:, -packed.keep :, :]
+
+    def _loglikelihood_plain(
+        self, pairs: Sequence[tuple[list[int], list[int]]], progress: ProgressCallback | None
+    ) -> list[Loglikelihood]:
+        """One row per pair, left-padded: the reference computation."""
         limit = self.max_length
         rows: list[tuple[list[int], int]] = []
         for context, continuation in pairs:
@@ -175,6 +347,7 @@ class HFCausalLM:
         """
         keep = max(target_lengths)
         batch: dict[str, Any] = self._left_padded(inputs)
+        batch["use_cache"] = False
         if self._takes_logits_to_keep:
             batch["logits_to_keep"] = keep
         logits = self.model(**batch).logits[:, -keep:, :]
@@ -220,7 +393,9 @@ class HFCausalLM:
                 )
                 width = batch["input_ids"].shape[1]
                 criteria = StoppingCriteriaList(
-                    [_StopInNewText(self.tokenizer, width, stop)] if stop else []
+                    [StopInNewText(self.tokenizer, width, stop, self._stop_candidates(stop))]
+                    if stop
+                    else []
                 )
                 with torch.inference_mode():
                     generated = self.model.generate(
@@ -234,6 +409,11 @@ class HFCausalLM:
                 progress(len(chunk))
         return [o if o is not None else "" for o in outputs]
 
+    def _stop_candidates(self, stop: tuple[str, ...]) -> frozenset[int]:
+        if self._token_texts is None:
+            self._token_texts = TokenTexts(self.tokenizer)
+        return self._token_texts.candidates(stop)
+
     def format_chat(self, user_message: str) -> str:
         if getattr(self.tokenizer, "chat_template", None):
             text = self.tokenizer.apply_chat_template(
@@ -243,6 +423,45 @@ class HFCausalLM:
             )
             return str(text)
         return user_message
+
+    # -- speed and footprint (the PerformanceModel capability) --------------------------------
+
+    def clock(self) -> Clock:
+        return hf_perf.device_clock(self.device)
+
+    def timed_generate(
+        self, batch_size: int, prompt_tokens: int, new_tokens: int, clock: Clock, *, seed: int = 0
+    ) -> TimedRun:
+        if prompt_tokens < 1 or new_tokens < 1 or batch_size < 1:
+            raise ValueError("batch size, prompt tokens and new tokens must be positive")
+        if prompt_tokens + new_tokens > self.max_length:
+            raise ValueError(
+                f"{prompt_tokens} prompt + {new_tokens} new tokens exceed the model's window of "
+                f"{self.max_length} tokens"
+            )
+        if self._ordinary_ids is None:
+            self._ordinary_ids = hf_perf.ordinary_token_ids(self.tokenizer)
+        prompts = hf_perf.synthetic_prompts(self._ordinary_ids, batch_size, prompt_tokens, seed)
+        return hf_perf.timed_generate(
+            self.model,
+            prompts,
+            new_tokens,
+            clock,
+            pad_token_id=self.pad_token_id,
+            eos_token_id=self.tokenizer.eos_token_id,
+        )
+
+    def footprint(self) -> Footprint:
+        return hf_perf.model_footprint(self.model, self.bytes_on_disk)
+
+    def reset_peak_memory(self) -> None:
+        hf_perf.reset_peak_memory(self.device)
+
+    def peak_memory(self) -> DeviceMemory:
+        return hf_perf.peak_memory(self.device)
+
+    def energy_joules(self) -> float | None:
+        return hf_perf.energy_joules(self.device)
 
 
 def _rolling_pairs(
@@ -260,26 +479,6 @@ def _rolling_pairs(
     return pairs
 
 
-class _StopInNewText(StoppingCriteria):
-    """Stopping criterion: a row is done once its *generated* text contains a stop string.
-
-    transformers' own ``stop_strings`` also match across the prompt boundary, which ends a
-    generation early when the prompt's tail and the first new token form a stop string.
-    """
-
-    def __init__(
-        self, tokenizer: PreTrainedTokenizerBase, prompt_width: int, stop: tuple[str, ...]
-    ):
-        super().__init__()
-        self.tokenizer = tokenizer
-        self.prompt_width = prompt_width
-        self.stop = stop
-
-    def __call__(
-        self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs: Any
-    ) -> torch.Tensor:
-        texts = self.tokenizer.batch_decode(
-            input_ids[:, self.prompt_width :], skip_special_tokens=True
-        )
-        done = [any(marker in text for marker in self.stop) for text in texts]
-        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+def _chunks(items: list[PackedRow], size: int) -> Iterator[list[PackedRow]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

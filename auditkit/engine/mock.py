@@ -4,6 +4,11 @@ It has no weights. Scores depend only on the text, so the same requests always g
 numbers. ``mock:shortest`` prefers the shortest continuation; ``mock:longest`` the longest;
 ``mock:abstain`` answers every prompt with "I don't know."; ``mock:echo`` repeats the prompt's
 last line.
+
+Its speed is simulated: on its own clock (a ``ManualClock``) a prefill costs
+``PREFILL_SECONDS + PREFILL_SECONDS_PER_TOKEN × batch × prompt tokens`` and every later token
+``DECODE_SECONDS + DECODE_SECONDS_PER_ROW × batch``, so dry runs of the speed probes give
+deterministic numbers.
 """
 
 from __future__ import annotations
@@ -11,14 +16,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from auditkit.engine.base import (
+    DeviceMemory,
+    DeviceOutOfMemory,
+    Footprint,
     GenerationRequest,
     Loglikelihood,
     LoglikelihoodRequest,
     ProgressCallback,
     cut_at_stop,
 )
+from auditkit.engine.timing import Clock, ManualClock, TimedRun
 
 MOCK_BEHAVIOURS = ("shortest", "longest", "abstain", "echo")
+PREFILL_SECONDS = 0.002
+PREFILL_SECONDS_PER_TOKEN = 1e-5
+DECODE_SECONDS = 0.004
+DECODE_SECONDS_PER_ROW = 1e-4
 
 
 class MockModel:
@@ -34,7 +47,10 @@ class MockModel:
         behaviour: str = "shortest",
         replies: Mapping[str, str] | None = None,
         max_length: int = 2048,
+        max_batch_size: int | None = None,
     ) -> None:
+        """``max_batch_size``: larger generation batches raise ``DeviceOutOfMemory`` (to rehearse
+        out-of-memory handling)."""
         if behaviour not in MOCK_BEHAVIOURS:
             raise ValueError(
                 f"unknown mock behaviour {behaviour!r}; choose one of {', '.join(MOCK_BEHAVIOURS)}"
@@ -42,6 +58,7 @@ class MockModel:
         self.behaviour = behaviour
         self.replies = dict(replies or {})
         self._max_length = max_length
+        self.max_batch_size = max_batch_size
 
     @property
     def name(self) -> str:
@@ -95,3 +112,49 @@ class MockModel:
 
     def format_chat(self, user_message: str) -> str:
         return f"User: {user_message}\nAssistant:"
+
+    # -- simulated speed and footprint (the PerformanceModel capability) -----------------------
+
+    def clock(self) -> Clock:
+        return ManualClock()
+
+    def timed_generate(
+        self, batch_size: int, prompt_tokens: int, new_tokens: int, clock: Clock, *, seed: int = 0
+    ) -> TimedRun:
+        """Reads ``clock`` at the start, after the prefill and at the end; a ``ManualClock`` is
+        advanced by the simulated costs in between."""
+        if self.max_batch_size is not None and batch_size > self.max_batch_size:
+            raise DeviceOutOfMemory(f"mock: batch {batch_size} > {self.max_batch_size}")
+        manual = clock if isinstance(clock, ManualClock) else None
+        clock.sync()
+        start = clock.now()
+        if manual:
+            manual.advance(PREFILL_SECONDS + PREFILL_SECONDS_PER_TOKEN * batch_size * prompt_tokens)
+        clock.sync()
+        first = clock.now()
+        if manual:
+            step = DECODE_SECONDS + DECODE_SECONDS_PER_ROW * batch_size
+            manual.advance(step * (new_tokens - 1))
+        clock.sync()
+        end = clock.now()
+        return TimedRun(batch_size, prompt_tokens, new_tokens, first - start, end - start)
+
+    def footprint(self) -> Footprint:
+        return Footprint(
+            parameters=0,
+            parameter_bytes={},
+            buffer_bytes=0,
+            device="cpu",
+            device_name="mock",
+            dtype="none",
+            bytes_on_disk=0,
+        )
+
+    def reset_peak_memory(self) -> None:
+        return None
+
+    def peak_memory(self) -> DeviceMemory:
+        return DeviceMemory()
+
+    def energy_joules(self) -> float | None:
+        return None

@@ -1,0 +1,267 @@
+"""``latency``: how fast the model answers: time to first token, end-to-end time, decode speed.
+
+Every setting (batch size × prompt length) generates exactly ``new_tokens`` tokens greedily from
+synthetic prompts of exactly the requested length (token ids drawn from the suite's seed), with
+end-of-sequence suppressed, so variants of a model do the same work and compare fairly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Literal
+
+import numpy as np
+from pydantic import Field, field_validator
+from scipy import stats as scipy_stats
+
+from auditkit.engine.base import LanguageModel, PerformanceModel
+from auditkit.engine.timing import Clock, TimedRun
+from auditkit.probes.base import Probe, ProbeContext, ProbeOutput, ProbeSpec, Sample, register_probe
+from auditkit.results import Direction, Metric
+from auditkit.stats import bootstrap_interval
+
+LEVEL = 0.95
+PERCENTILES = (50, 90, 99)
+
+
+class LatencySpec(ProbeSpec):
+    kind: Literal["latency"]
+    prompt_tokens: list[int] = Field(
+        default_factory=lambda: [128], min_length=1, description="Prompt lengths, in tokens."
+    )
+    new_tokens: int = Field(32, ge=2, description="Tokens generated per prompt (exactly).")
+    batch_sizes: list[int] = Field(
+        default_factory=lambda: [1, 4], min_length=1, description="Prompts per batch."
+    )
+    warmup: int = Field(1, ge=0, description="Untimed runs before each setting's timed runs.")
+    min_runs: int = Field(3, ge=1, description="Timed runs per setting, at least.")
+    min_seconds: float = Field(
+        1.0, ge=0, description="Timed runs continue until their total time reaches this."
+    )
+    max_runs: int = Field(50, ge=1, description="Timed runs per setting, at most.")
+
+    @field_validator("prompt_tokens", "batch_sizes")
+    @classmethod
+    def _positive(cls, values: list[int]) -> list[int]:
+        if any(v < 1 for v in values):
+            raise ValueError("every value must be at least 1")
+        return values
+
+
+def setting_name(batch_size: int, prompt_tokens: int) -> str:
+    return f"b{batch_size}_p{prompt_tokens}"
+
+
+def performance_engine(model: LanguageModel, kind: str) -> PerformanceModel:
+    """The engine's timing capability, or a clear error when it has none."""
+    if not isinstance(model, PerformanceModel):
+        raise TypeError(f"the {kind} probe needs an engine that can time generation")
+    return model
+
+
+@register_probe
+class Latency(Probe[LatencySpec]):
+    """Generation latency and decode throughput per batch size and prompt length.
+
+    For each setting ``b{B}_p{P}`` (B prompts of P tokens, ``new_tokens`` = N generated each):
+    ``warmup`` untimed runs, then timed runs until at least ``min_runs`` runs and ``min_seconds``
+    of summed end-to-end time (at most ``max_runs``). A run gives its prefill time t_pre (start
+    to the first new token's logits: one forward pass over the prompt batch, i.e. time to first
+    token) and its end-to-end time t_e2e (start to all N tokens of every row). On a CUDA device
+    the clock waits for the device (CUDA events) before every reading.
+
+    Metrics per setting, over its n timed runs:
+
+    - ``b{B}_p{P}/prefill_ms`` = mean of t_pre in milliseconds. Lower is better. 95% interval:
+      percentile bootstrap of the mean over runs (1000 resamples, seeded with the suite's seed).
+    - ``b{B}_p{P}/e2e_ms_p50``, ``…/e2e_ms_p90``, ``…/e2e_ms_p99`` = the 50th, 90th, 99th
+      percentile of t_e2e in milliseconds (linear interpolation between order statistics, numpy's
+      default). Lower is better. 95% interval: distribution-free, from order statistics: with
+      K ~ Binomial(n, q) and x_(1) ≤ … ≤ x_(n) the sorted times, the interval is [x_(l), x_(u)]
+      with l the largest rank such that P(K ≤ l − 1) ≤ 2.5% and u the smallest rank such that
+      P(K ≤ u − 1) ≥ 97.5%, which covers the q-quantile with probability ≥ 95%. An end with no
+      such rank among the n runs (too few runs for that quantile) is left open (no bound).
+    - ``b{B}_p{P}/decode_tokens_per_s`` = B × (N − 1) / mean(t_e2e − t_pre): tokens generated per
+      second after the first token, for the whole batch. Higher is better. 95% interval:
+      percentile bootstrap over runs of the same ratio (1000 resamples, seeded).
+
+    Headline metrics ``prefill_ms``, ``e2e_ms_p50`` and ``decode_tokens_per_s`` repeat the first
+    setting's (the first batch size with the first prompt length). ``n`` is the number of timed
+    runs. Each setting's sample records every run's times.
+    """
+
+    kind = "latency"
+    Spec = LatencySpec
+
+    def __init__(self, spec: LatencySpec, clock: Clock | None = None) -> None:
+        super().__init__(spec)
+        self.clock = clock
+        """The clock to time with; the engine's own (device-aware) clock when ``None``."""
+
+    def settings(self) -> list[tuple[int, int]]:
+        return [(b, p) for b in self.spec.batch_sizes for p in self.spec.prompt_tokens]
+
+    def known_metrics(self) -> dict[str, bool]:
+        names = list(HEADLINE)
+        for b, p in self.settings():
+            prefix = setting_name(b, p)
+            names += [f"{prefix}/{suffix}" for suffix in _SUFFIXES]
+        return dict.fromkeys(names, False)
+
+    def run(self, ctx: ProbeContext) -> ProbeOutput:
+        engine = performance_engine(ctx.model, self.kind)
+        clock = self.clock if self.clock is not None else engine.clock()
+        ctx.set_total(len(self.settings()))
+        metrics: list[Metric] = []
+        samples: list[Sample] = []
+        for index, (batch_size, prompt_tokens) in enumerate(self.settings()):
+            seed = ctx.seed + index
+
+            def one_run(seed: int = seed, b: int = batch_size, p: int = prompt_tokens) -> TimedRun:
+                return engine.timed_generate(b, p, self.spec.new_tokens, clock, seed=seed)
+
+            runs = self._measure(one_run)
+            name = setting_name(batch_size, prompt_tokens)
+            setting_metrics = latency_metrics(runs, name, seed=ctx.seed)
+            metrics += setting_metrics
+            if index == 0:
+                metrics += _headline(setting_metrics, name)
+            samples.append(_sample(name, runs, {m.name: m.value for m in setting_metrics}))
+            ctx.advance(1)
+        return ProbeOutput(metrics, samples)
+
+    def _measure(self, one_run: Callable[[], TimedRun]) -> list[TimedRun]:
+        for _ in range(self.spec.warmup):
+            one_run()
+        runs: list[TimedRun] = []
+        elapsed = 0.0
+        while len(runs) < self.spec.max_runs and (
+            len(runs) < self.spec.min_runs or elapsed < self.spec.min_seconds
+        ):
+            run = one_run()
+            runs.append(run)
+            elapsed += run.total_seconds
+        return runs
+
+
+HEADLINE = ("prefill_ms", "e2e_ms_p50", "decode_tokens_per_s")
+_SUFFIXES = ("prefill_ms", *(f"e2e_ms_p{q}" for q in PERCENTILES), "decode_tokens_per_s")
+
+
+def latency_metrics(runs: list[TimedRun], prefix: str, *, seed: int) -> list[Metric]:
+    """The metrics of one setting from its timed runs (definitions: ``Latency``)."""
+    n = len(runs)
+    prefill = np.array([r.prefill_seconds for r in runs]) * 1000.0
+    e2e = np.array([r.total_seconds for r in runs]) * 1000.0
+    decode = np.array([r.decode_seconds for r in runs])
+    generated = runs[0].batch_size * (runs[0].new_tokens - 1)
+
+    def rate(idx: np.ndarray) -> float:
+        mean = float(decode[idx].mean())
+        return generated / mean if mean > 0 else math.nan
+
+    bootstrap = "percentile bootstrap over runs (1000 resamples)"
+    order = "order statistics (distribution-free, ≥95%)"
+    metrics = [
+        _metric(
+            f"{prefix}/prefill_ms",
+            float(prefill.mean()),
+            bootstrap_interval(lambda idx: float(prefill[idx].mean()), n, seed=seed),
+            n,
+            "lower",
+            bootstrap,
+            "mean time to first token (prefill of the prompt batch), ms",
+        )
+    ]
+    for q in PERCENTILES:
+        metrics.append(
+            _metric(
+                f"{prefix}/e2e_ms_p{q}",
+                float(np.percentile(e2e, q)),
+                quantile_interval(e2e, q / 100.0),
+                n,
+                "lower",
+                order,
+                f"{q}th percentile of end-to-end generation time, ms",
+            )
+        )
+    metrics.append(
+        _metric(
+            f"{prefix}/decode_tokens_per_s",
+            rate(np.arange(n)),
+            bootstrap_interval(rate, n, seed=seed),
+            n,
+            "higher",
+            bootstrap,
+            "tokens generated per second after the first token, whole batch",
+        )
+    )
+    return metrics
+
+
+def quantile_interval(
+    values: np.ndarray, q: float, level: float = LEVEL
+) -> tuple[float | None, float | None]:
+    """Distribution-free interval for the ``q``-quantile from order statistics (see
+    ``Latency``); an end is ``None`` when the runs are too few to bound it."""
+    ordered = np.sort(values)
+    n = ordered.size
+    tail = (1.0 - level) / 2.0
+    # cdf[k] = P(K <= k) for K ~ Binomial(n, q), k = 0..n
+    cdf = scipy_stats.binom.cdf(np.arange(n + 1), n, q)
+    lower_ranks = [rank for rank in range(1, n + 1) if cdf[rank - 1] <= tail]
+    upper_ranks = [rank for rank in range(1, n + 1) if cdf[rank - 1] >= 1.0 - tail]
+    low = float(ordered[max(lower_ranks) - 1]) if lower_ranks else None
+    high = float(ordered[min(upper_ranks) - 1]) if upper_ranks else None
+    return low, high
+
+
+def _metric(
+    name: str,
+    value: float,
+    interval: tuple[float | None, float | None],
+    n: int,
+    direction: Direction,
+    method: str,
+    description: str,
+) -> Metric:
+    return Metric(
+        name=name,
+        value=value,
+        ci_low=interval[0],
+        ci_high=interval[1],
+        n=n,
+        direction=direction,
+        interval=method,
+        description=description,
+    )
+
+
+def _headline(setting_metrics: list[Metric], setting: str) -> list[Metric]:
+    """The first setting's headline metrics under their short names."""
+    headline = []
+    for metric in setting_metrics:
+        short = metric.name.split("/", 1)[1]
+        if short in HEADLINE:
+            update = {"name": short, "description": f"{metric.description} ({setting})"}
+            headline.append(metric.model_copy(update=update))
+    return headline
+
+
+def _sample(name: str, runs: list[TimedRun], scores: dict[str, float]) -> Sample:
+    first = runs[0]
+    return Sample(
+        item_id=name,
+        input=f"{first.batch_size} synthetic prompts of {first.prompt_tokens} tokens",
+        output=f"{first.new_tokens} tokens each",
+        target="",
+        scores={key.split("/", 1)[1]: value for key, value in scores.items()},
+        details={
+            "batch_size": first.batch_size,
+            "prompt_tokens": first.prompt_tokens,
+            "new_tokens": first.new_tokens,
+            "prefill_seconds": [r.prefill_seconds for r in runs],
+            "total_seconds": [r.total_seconds for r in runs],
+        },
+    )

@@ -1,0 +1,348 @@
+"""``resources``: what the model costs to hold and to run: size, memory, throughput, energy.
+
+Sizes are read from the loaded model. Memory, throughput and energy are measured on one fixed
+synthetic workload: greedy generation of exactly ``new_tokens`` tokens from prompts of exactly
+``prompt_tokens`` token ids (drawn from the suite's seed), at the largest batch size that fits.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from types import TracebackType
+from typing import Literal
+
+import numpy as np
+import psutil
+from pydantic import Field, field_validator
+
+from auditkit.engine.base import DeviceOutOfMemory, Footprint, PerformanceModel
+from auditkit.engine.timing import Clock, TimedRun
+from auditkit.probes.base import Probe, ProbeContext, ProbeOutput, ProbeSpec, Sample, register_probe
+from auditkit.probes.latency import performance_engine
+from auditkit.results import Direction, Metric
+from auditkit.stats import bootstrap_interval
+
+RSS_INTERVAL_SECONDS = 0.005
+
+
+class ResourcesSpec(ProbeSpec):
+    kind: Literal["resources"]
+    batch_sizes: list[int] = Field(
+        default_factory=lambda: [1, 8, 32],
+        min_length=1,
+        description="Batch sizes for the throughput workload; the largest that fits is used.",
+    )
+    prompt_tokens: int = Field(128, ge=1, description="Prompt length of the workload, in tokens.")
+    new_tokens: int = Field(32, ge=1, description="Tokens generated per prompt (exactly).")
+    warmup: int = Field(1, ge=0, description="Untimed runs before the timed ones.")
+    runs: int = Field(3, ge=1, description="Timed runs of the workload.")
+
+    @field_validator("batch_sizes")
+    @classmethod
+    def _positive(cls, values: list[int]) -> list[int]:
+        if any(v < 1 for v in values):
+            raise ValueError("every batch size must be at least 1")
+        return values
+
+
+@register_probe
+class Resources(Probe[ResourcesSpec]):
+    """Size, memory, throughput and energy of a model on its device.
+
+    From the loaded model (no interval; ``n`` = 1):
+
+    - ``parameters`` = number of parameter elements (quantized weights included). Descriptive.
+    - ``parameter_bytes`` = bytes held by parameters; ``parameter_bytes/<dtype>`` the same per
+      element type. Lower is better.
+    - ``bytes_on_disk`` = size of the weight files the model was loaded from; only when the
+      engine knows it. Lower is better.
+
+    From the workload (B = batch size used, N = ``new_tokens``, R = ``runs``, t_i = end-to-end
+    time of timed run i). The workload starts at the largest of ``batch_sizes``; when the device
+    runs out of memory it restarts at half the batch size, or at the next smaller listed size if
+    that is larger; the sizes that did not fit are recorded in the sample.
+
+    - ``throughput_batch_size`` = B. Descriptive.
+    - ``throughput_samples_per_s`` = B × R / Σ t_i. Higher is better.
+    - ``throughput_tokens_per_s`` = B × N × R / Σ t_i: generated tokens per second. Higher is
+      better. Both with a 95% percentile bootstrap interval over runs (1000 resamples, seeded).
+    - ``peak_rss_bytes`` = highest resident set size of this process (host memory), sampled every
+      5 ms from the start of the workload to its end (``n`` = samples). Lower is better.
+    - ``peak_gpu_allocated_bytes`` / ``peak_gpu_reserved_bytes`` = most accelerator memory held by
+      tensors / by the framework's caching allocator during the workload; ``gpu_process_bytes`` =
+      accelerator memory the driver reports for this process after it (NVML). Lower is better.
+      Present only on an accelerator (and, for the last, with NVML).
+    - ``energy_j_per_1k_tokens`` = 1000 × ΔE / (B × N × R), ΔE the accelerator's energy counter
+      (NVML, joules) across the timed runs: the whole board's energy, idle share included. Lower
+      is better. Present only where NVML gives the counter.
+
+    The sample ``footprint`` records the device, its name, the dominant parameter dtype, bytes by
+    dtype, and every run's times.
+    """
+
+    kind = "resources"
+    Spec = ResourcesSpec
+
+    def __init__(self, spec: ResourcesSpec, clock: Clock | None = None) -> None:
+        super().__init__(spec)
+        self.clock = clock
+
+    def run(self, ctx: ProbeContext) -> ProbeOutput:
+        engine = performance_engine(ctx.model, self.kind)
+        clock = self.clock if self.clock is not None else engine.clock()
+        footprint = engine.footprint()
+        ctx.set_total(self.spec.warmup + self.spec.runs)
+        workload = self._workload(engine, clock, ctx)
+        where = f"{footprint.device_name} ({footprint.device}, {footprint.dtype})"
+        metrics = _footprint_metrics(footprint)
+        metrics += _workload_metrics(workload, self.spec.new_tokens, where, seed=ctx.seed)
+        sample = Sample(
+            item_id="footprint",
+            input=f"{workload.batch_size} synthetic prompts of {self.spec.prompt_tokens} tokens",
+            output=f"{self.spec.new_tokens} tokens each",
+            target="",
+            scores={m.name: m.value for m in metrics if m.group is None},
+            details={
+                "device": footprint.device,
+                "device_name": footprint.device_name,
+                "dtype": footprint.dtype,
+                "parameter_bytes": footprint.parameter_bytes,
+                "buffer_bytes": footprint.buffer_bytes,
+                "batch_size": workload.batch_size,
+                "out_of_memory_batch_sizes": workload.out_of_memory,
+                "total_seconds": [r.total_seconds for r in workload.runs],
+            },
+        )
+        return ProbeOutput(metrics, [sample])
+
+    def _workload(self, engine: PerformanceModel, clock: Clock, ctx: ProbeContext) -> Workload:
+        listed = sorted(set(self.spec.batch_sizes))
+        batch_size = listed[-1]
+        failed: list[int] = []
+        while True:
+            try:
+                workload = self._run_workload(engine, clock, batch_size, ctx)
+            except DeviceOutOfMemory:
+                failed.append(batch_size)
+                if batch_size == 1:
+                    raise
+                smaller = [b for b in listed if b < batch_size]
+                batch_size = max([batch_size // 2, *smaller])
+                continue
+            return replace(workload, out_of_memory=failed)
+
+    def _run_workload(
+        self, engine: PerformanceModel, clock: Clock, batch_size: int, ctx: ProbeContext
+    ) -> Workload:
+        def one_run() -> TimedRun:
+            return engine.timed_generate(
+                batch_size, self.spec.prompt_tokens, self.spec.new_tokens, clock, seed=ctx.seed
+            )
+
+        engine.reset_peak_memory()
+        with PeakRss() as rss:
+            for _ in range(self.spec.warmup):
+                one_run()
+                ctx.advance(1)
+            energy_start = engine.energy_joules()
+            runs = []
+            for _ in range(self.spec.runs):
+                runs.append(one_run())
+                ctx.advance(1)
+            energy_end = engine.energy_joules()
+        memory = engine.peak_memory()
+        energy = None
+        if energy_start is not None and energy_end is not None:
+            energy = energy_end - energy_start
+        return Workload(
+            batch_size=batch_size,
+            runs=runs,
+            peak_rss_bytes=rss.peak,
+            rss_samples=rss.samples,
+            peak_gpu_allocated_bytes=memory.peak_allocated_bytes,
+            peak_gpu_reserved_bytes=memory.peak_reserved_bytes,
+            gpu_process_bytes=memory.process_bytes,
+            energy_joules=energy,
+        )
+
+
+@dataclass(frozen=True)
+class Workload:
+    """The measured throughput workload."""
+
+    batch_size: int
+    runs: list[TimedRun]
+    peak_rss_bytes: int
+    rss_samples: int
+    peak_gpu_allocated_bytes: int | None
+    peak_gpu_reserved_bytes: int | None
+    gpu_process_bytes: int | None
+    energy_joules: float | None
+    out_of_memory: list[int] = field(default_factory=list)
+    """Batch sizes that ran out of device memory first."""
+
+
+class PeakRss:
+    """Context manager: the highest resident set size of this process while it is open, sampled
+    every ``interval`` seconds by a background thread (and once at entry and at exit)."""
+
+    def __init__(self, interval: float = RSS_INTERVAL_SECONDS) -> None:
+        self.interval = interval
+        self.peak = 0
+        self.samples = 0
+        self._process = psutil.Process()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _sample(self) -> None:
+        self.peak = max(self.peak, int(self._process.memory_info().rss))
+        self.samples += 1
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def __enter__(self) -> PeakRss:
+        self._sample()
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+
+def _metric(
+    name: str,
+    value: float,
+    direction: Direction,
+    description: str,
+    *,
+    n: int = 1,
+    interval: tuple[float, float] | None = None,
+    method: str = "",
+) -> Metric:
+    return Metric(
+        name=name,
+        value=value,
+        ci_low=interval[0] if interval else None,
+        ci_high=interval[1] if interval else None,
+        n=n,
+        direction=direction,
+        interval=method if interval else "",
+        description=description,
+    )
+
+
+def _footprint_metrics(footprint: Footprint) -> list[Metric]:
+    metrics = [
+        _metric("parameters", float(footprint.parameters), "none", "parameter elements"),
+        _metric(
+            "parameter_bytes",
+            float(sum(footprint.parameter_bytes.values())),
+            "lower",
+            "bytes of parameters, all element types",
+        ),
+    ]
+    metrics += [
+        _metric(f"parameter_bytes/{dtype}", float(size), "lower", f"bytes of {dtype} parameters")
+        for dtype, size in footprint.parameter_bytes.items()
+    ]
+    if footprint.bytes_on_disk is not None:
+        metrics.append(
+            _metric(
+                "bytes_on_disk",
+                float(footprint.bytes_on_disk),
+                "lower",
+                "size of the weight files loaded",
+            )
+        )
+    return metrics
+
+
+def _workload_metrics(
+    workload: Workload, new_tokens: int, where: str, *, seed: int
+) -> list[Metric]:
+    runs = len(workload.runs)
+    times = np.array([r.total_seconds for r in workload.runs])
+    b = workload.batch_size
+
+    def per_second(amount: float) -> Callable[[np.ndarray], float]:
+        def statistic(idx: np.ndarray) -> float:
+            total = float(times[idx].sum())
+            return amount * idx.size / total if total > 0 else math.nan
+
+        return statistic
+
+    samples = per_second(b)
+    tokens = per_second(b * new_tokens)
+    every = np.arange(runs)
+    bootstrap = "percentile bootstrap over runs (1000 resamples)"
+    metrics = [
+        _metric(
+            "throughput_batch_size", float(b), "none", f"batch size of the workload on {where}"
+        ),
+        _metric(
+            "throughput_samples_per_s",
+            samples(every),
+            "higher",
+            f"prompts completed per second at batch {b} on {where}",
+            n=runs,
+            interval=bootstrap_interval(samples, runs, seed=seed),
+            method=bootstrap,
+        ),
+        _metric(
+            "throughput_tokens_per_s",
+            tokens(every),
+            "higher",
+            f"tokens generated per second at batch {b} on {where}",
+            n=runs,
+            interval=bootstrap_interval(tokens, runs, seed=seed),
+            method=bootstrap,
+        ),
+        _metric(
+            "peak_rss_bytes",
+            float(workload.peak_rss_bytes),
+            "lower",
+            "peak resident host memory of the process during the workload",
+            n=workload.rss_samples,
+        ),
+    ]
+    accelerator = {
+        "peak_gpu_allocated_bytes": (
+            workload.peak_gpu_allocated_bytes,
+            "peak accelerator memory held by tensors",
+        ),
+        "peak_gpu_reserved_bytes": (
+            workload.peak_gpu_reserved_bytes,
+            "peak accelerator memory held by the caching allocator",
+        ),
+        "gpu_process_bytes": (
+            workload.gpu_process_bytes,
+            "accelerator memory the driver reports for the process",
+        ),
+    }
+    for name, (value, description) in accelerator.items():
+        if value is not None:
+            metrics.append(_metric(name, float(value), "lower", description))
+    if workload.energy_joules is not None:
+        generated = b * new_tokens * runs
+        metrics.append(
+            _metric(
+                "energy_j_per_1k_tokens",
+                1000.0 * workload.energy_joules / generated,
+                "lower",
+                f"accelerator energy per 1000 generated tokens, joules, on {where}",
+                n=runs,
+            )
+        )
+    return metrics
