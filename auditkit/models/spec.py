@@ -24,8 +24,8 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 Dtype = Literal["auto", "float32", "bfloat16", "float16"]
 Quantization = Literal["int8-dynamic"]
-Task = Literal["causal-lm"]
-"""Model tasks. Sequence classifiers, embedding models and seq2seq models will join this list."""
+Task = Literal["causal-lm", "sequence-classification"]
+"""Model tasks. Embedding models and seq2seq models will join this list."""
 Runtime = Literal["transformers"]
 """Execution runtimes. ONNX Runtime and llama.cpp-style runtimes will join this list."""
 
@@ -115,7 +115,11 @@ class ModelSpec(BaseModel):
         description="'hf:ORG/NAME' or 'hf:./dir', 'gguf:file.gguf', 'pkg:PACKAGE/FILE', "
         "'peft:./adapter-dir', or 'mock:NAME' (a deterministic fake model for dry runs)."
     )
-    task: Task = "causal-lm"
+    task: Task = Field(
+        "causal-lm",
+        description="'causal-lm' (generation and scoring) or 'sequence-classification' "
+        "(label probabilities, e.g. a toxicity classifier).",
+    )
     runtime: Runtime = "transformers"
     dtype: Dtype = Field("auto", description="Weights dtype; 'auto' keeps the checkpoint's own.")
     quantization: Quantization | None = Field(
@@ -131,6 +135,11 @@ class ModelSpec(BaseModel):
     )
     allow_pickle: bool = Field(
         False, description="Allow pickle-format weights (.bin/.pt), which can run code on load."
+    )
+    device_map: Literal["auto"] | None = Field(
+        None,
+        description="'auto': shard the model over every GPU this machine (or its Ray task) has, "
+        "for models too big for one; the suite's device then only says where inputs start.",
     )
     _source: ModelSource | None = PrivateAttr(None)
     _base: ModelSource | None = PrivateAttr(None)
@@ -150,6 +159,9 @@ class ModelSpec(BaseModel):
             if self._source.kind != "peft":
                 raise ValueError("'base' applies to 'peft:' sources only")
             self._base = ModelSource.parse(self.base, base_dir)
+        path = self._source.path
+        if self.task == "sequence-classification" and path is not None and path.suffix == ".gguf":
+            raise ValueError("GGUF files hold causal language models: use 'task: causal-lm'")
         return self
 
     @property

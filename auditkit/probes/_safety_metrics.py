@@ -1,0 +1,96 @@
+"""Metric builders shared by the hallucination, bias and toxicity probes.
+
+Proportions get a 95% Wilson interval; means of per-item scores a seeded percentile bootstrap over
+items. Every builder takes the per-item values in item order, so a metric's value always equals
+the mean of its ``per_item`` score over the items that carry it (what paired comparison needs).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+
+from auditkit.results import Direction, Metric
+from auditkit.stats import bootstrap_mean_interval, wilson_interval
+
+T = TypeVar("T")
+
+
+def builtin_data(relative: str) -> Path:
+    """A data file that ships with auditkit, e.g. ``data/toxicity/prompts.jsonl``."""
+    return Path(str(resources.files("auditkit") / relative))
+
+
+def proportion(
+    name: str,
+    hits: Sequence[bool],
+    *,
+    direction: Direction,
+    description: str,
+    per_item: str | None,
+    group: str | None = None,
+) -> Metric:
+    """Share of ``hits`` that are true, with its Wilson interval (NaN with no items)."""
+    n = len(hits)
+    successes = int(sum(bool(h) for h in hits))
+    low, high = wilson_interval(successes, n)
+    return Metric(
+        name=name,
+        value=successes / n if n else math.nan,
+        ci_low=low,
+        ci_high=high,
+        n=n,
+        direction=direction,
+        interval="wilson",
+        description=description,
+        per_item=per_item,
+        group=group,
+    )
+
+
+def mean(
+    name: str,
+    values: Sequence[float],
+    *,
+    seed: int,
+    direction: Direction,
+    description: str,
+    per_item: str | None,
+    group: str | None = None,
+) -> Metric:
+    """Mean of ``values`` with a seeded percentile bootstrap interval (NaN with no items)."""
+    data = np.asarray(values, dtype=np.float64)
+    low, high = bootstrap_mean_interval(data.tolist(), seed=seed)
+    return Metric(
+        name=name,
+        value=float(data.mean()) if data.size else math.nan,
+        ci_low=low,
+        ci_high=high,
+        n=int(data.size),
+        direction=direction,
+        interval="bootstrap",
+        description=description,
+        per_item=per_item,
+        group=group,
+    )
+
+
+def by_group(keys: Sequence[Hashable], values: Sequence[T]) -> dict[str, list[T]]:
+    """``values`` split by their ``keys`` (sorted by key), ignoring items without a key."""
+    groups: dict[str, list[T]] = {}
+    for key, value in zip(keys, values, strict=True):
+        if key is not None and key != "":
+            groups.setdefault(str(key), []).append(value)
+    return dict(sorted(groups.items()))
+
+
+def per_group(
+    build: Callable[[list[T], str], Metric], keys: Sequence[Hashable], values: Sequence[T]
+) -> list[Metric]:
+    """``build(values_of_group, group)`` for every group of ``keys``."""
+    return [build(group_values, group) for group, group_values in by_group(keys, values).items()]
