@@ -2,14 +2,15 @@
 
 ``sample(model, requests)`` returns, per request, ``n`` sampled continuations. Each continuation
 draws its tokens from its own random stream, seeded from the request's ``seed`` and its index, so
-the samples of a request do not depend on which other requests share its batch's random draws:
-the same requests with the same seeds always give the same texts.
+its draws do not depend on the other requests in its batch: the same requests with the same seeds
+give the same texts on the same device and software (a GPU's random streams differ from a CPU's).
 
 Engines:
 
 - transformers (``HFCausalLM`` or any engine exposing ``model``, ``tokenizer`` and ``encode``):
   left-padded batches through ``generate()``, whose greedy step picks the token that a logits
-  processor has sampled for each row with that row's ``torch.Generator``.
+  processor has drawn for each row: softmax at the row's temperature, the top-p nucleus, and an
+  inverse-transform draw of one uniform number from the row's ``torch.Generator``.
 - the mock model: its scripted reply, where ``||`` separates variants; sample ``j`` is variant
   ``j mod (number of variants)``, so tests can script (dis)agreeing samples exactly.
 - any other engine: greedy requests only (temperature 0), through its ``generate``.
@@ -193,43 +194,77 @@ class _HFSampler:
 
 
 class _SeededSampler:
-    """A logits processor that samples each row's next token with the row's own generator and
-    leaves only that token possible, so generate()'s greedy step takes it."""
+    """A logits processor that draws each row's next token with the row's own generator and
+    leaves only that token possible, so generate()'s greedy step takes it.
+
+    The arithmetic runs on the whole batch at once (one softmax, one top-k): a per-row loop of
+    small operations costs tens of times more on a busy CPU. Each row draws exactly one uniform
+    number per step from its own generator, so its tokens do not depend on the other rows.
+    """
 
     def __init__(self, settings: list[SamplingRequest], generators: list[torch.Generator]) -> None:
-        self.settings = settings
+        import torch
+
         self.generators = generators
+        self.sampled = [i for i, r in enumerate(settings) if r.temperature > 0]
+        self.temperature = torch.tensor([settings[i].temperature for i in self.sampled])
+        self.top_p = torch.tensor([settings[i].top_p for i in self.sampled])
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
         import torch
 
-        chosen = []
         logits = scores.float()
-        for row, (request, generator) in enumerate(
-            zip(self.settings, self.generators, strict=True)
-        ):
-            if request.temperature == 0:
-                chosen.append(int(logits[row].argmax()))
-                continue
-            probs = torch.softmax(logits[row] / request.temperature, dim=-1)
-            if request.top_p < 1:
-                probs = _nucleus(probs, request.top_p)
-            picked = torch.multinomial(probs, 1, generator=generator)
-            chosen.append(int(picked))
+        chosen = logits.argmax(dim=-1)
+        if self.sampled:
+            device = scores.device
+            rows = torch.tensor(self.sampled, device=device)
+            uniforms = torch.cat(
+                [torch.rand(1, generator=self.generators[i], device=device) for i in self.sampled]
+            )
+            probs = torch.softmax(logits[rows] / self.temperature.to(device)[:, None], dim=-1)
+            chosen[rows] = draw_tokens(probs, self.top_p.to(device), uniforms)
         forced = torch.full_like(scores, float("-inf"))
-        forced[torch.arange(len(chosen)), torch.tensor(chosen)] = 0.0
-        return forced
+        return forced.scatter_(1, chosen[:, None], 0.0)
 
 
-def _nucleus(probs: torch.Tensor, top_p: float) -> torch.Tensor:
-    """``probs`` restricted to the smallest most-likely set whose mass reaches ``top_p``."""
+NUCLEUS_CANDIDATES = 256
+"""Tokens examined for a nucleus before falling back to sorting the whole vocabulary."""
+
+
+def draw_tokens(probs: torch.Tensor, top_p: torch.Tensor, uniforms: torch.Tensor) -> torch.Tensor:
+    """One token id per row of ``probs``, by inverse transform of ``uniforms`` (in [0, 1)).
+
+    With ``top_p < 1`` the draw is from the nucleus: the smallest set of most likely tokens whose
+    probability reaches ``top_p`` (renormalised). It is found among the ``NUCLEUS_CANDIDATES``
+    likeliest tokens when they hold that much probability, else by sorting the row.
+    """
     import torch
 
-    ordered, order = torch.sort(probs, descending=True)
-    before = torch.cumsum(ordered, dim=-1) - ordered  # mass of the tokens ranked above each one
-    ordered = torch.where(before < top_p, ordered, torch.zeros_like(ordered))
-    kept = torch.zeros_like(probs).scatter(-1, order, ordered)
-    return kept / kept.sum()
+    picked = torch.empty(probs.shape[0], dtype=torch.long, device=probs.device)
+    full = top_p >= 1
+    if full.any():  # no nucleus: the whole distribution, in vocabulary order
+        picked[full] = _inverse_cdf(probs[full], uniforms[full])
+    nucleus = ~full
+    if nucleus.any():
+        k = min(NUCLEUS_CANDIDATES, probs.shape[-1])
+        top, order = probs[nucleus].topk(k, dim=-1)
+        fits = top.sum(-1) >= top_p[nucleus]
+        if not bool(fits.all()):  # some nucleus is wider than k: sort those rows whole
+            top, order = probs[nucleus].sort(dim=-1, descending=True)
+        before = top.cumsum(-1) - top  # probability of the tokens ranked above each one
+        kept = torch.where(before < top_p[nucleus][:, None], top, torch.zeros_like(top))
+        index = _inverse_cdf(kept, uniforms[nucleus])
+        picked[nucleus] = order.gather(-1, index[:, None]).squeeze(-1)
+    return picked
+
+
+def _inverse_cdf(weights: torch.Tensor, uniforms: torch.Tensor) -> torch.Tensor:
+    """Per row, the first index whose cumulative weight exceeds ``uniform × total weight``."""
+    import torch
+
+    cdf = weights.cumsum(-1)
+    targets = (uniforms * cdf[:, -1])[:, None]
+    return torch.searchsorted(cdf, targets, right=True).squeeze(-1).clamp(max=cdf.shape[-1] - 1)
 
 
 def greedy_replies(

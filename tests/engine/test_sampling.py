@@ -12,8 +12,8 @@ from auditkit.engine.base import GenerationRequest
 from auditkit.engine.mock import MockModel
 from auditkit.engine.sampling import (
     SamplingRequest,
-    _nucleus,
     derive_seed,
+    draw_tokens,
     greedy_replies,
     sample,
 )
@@ -79,12 +79,28 @@ def test_other_engines_can_only_be_greedy() -> None:
         sample(engine, [SamplingRequest("x")])
 
 
-def test_nucleus_keeps_the_smallest_set_reaching_top_p() -> None:
+def test_draws_by_inverse_transform_within_the_nucleus() -> None:
     import torch
 
-    probs = torch.tensor([0.5, 0.3, 0.15, 0.05])
-    assert _nucleus(probs, 0.7).tolist() == pytest.approx([0.5 / 0.8, 0.3 / 0.8, 0.0, 0.0])
-    assert _nucleus(probs, 0.5).tolist() == pytest.approx([1.0, 0.0, 0.0, 0.0])
+    probs = torch.tensor([[0.5, 0.3, 0.15, 0.05]] * 4)
+    # top_p 0.7 keeps the two likeliest tokens, renormalised to 0.625 / 0.375
+    nucleus = draw_tokens(probs, torch.full((4,), 0.7), torch.tensor([0.1, 0.6, 0.63, 0.99]))
+    assert nucleus.tolist() == [0, 0, 1, 1]
+    # top_p 1: the whole distribution, cumulative 0.5 0.8 0.95 1
+    whole = draw_tokens(probs, torch.ones(4), torch.tensor([0.49, 0.51, 0.9, 0.97]))
+    assert whole.tolist() == [0, 1, 2, 3]
+    assert draw_tokens(probs[:1], torch.tensor([0.5]), torch.tensor([0.99])).tolist() == [0]
+
+
+def test_a_nucleus_wider_than_the_candidates_sorts_the_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    import auditkit.engine.sampling as sampling
+
+    monkeypatch.setattr(sampling, "NUCLEUS_CANDIDATES", 2)
+    probs = torch.tensor([[0.05, 0.3, 0.15, 0.5]])  # sorted: 3, 1, 2, 0
+    assert draw_tokens(probs, torch.tensor([0.9]), torch.tensor([0.99])).tolist() == [2]
+    assert draw_tokens(probs, torch.tensor([0.9]), torch.tensor([0.0])).tolist() == [3]
 
 
 def test_request_checks_and_seed_derivation() -> None:
