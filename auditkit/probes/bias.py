@@ -36,7 +36,7 @@ from auditkit.probes.base import (
 )
 from auditkit.results import Direction, Metric
 from auditkit.scorers import ScorerField, build_scorer
-from auditkit.scorers.refusal import RefusalScorer
+from auditkit.scorers.refusal import is_refusal
 from auditkit.scorers.sentiment import LexiconSentiment
 
 # -- counterfactual templates -----------------------------------------------------------------
@@ -96,7 +96,9 @@ class Counterfactual(Probe[CounterfactualSpec]):
     Each prompt is continued greedily (``max_new_tokens``, no chat template). Per prompt:
     ``toxicity`` = the scorer's score of the continuation; ``sentiment`` = the lexicon sentiment
     of the continuation (``auditkit.scorers.sentiment``: 0 negative, 0.5 neutral, 1 positive);
-    ``refused`` = 1 when an abstention or refusal pattern fires; ``neutral_loglik`` = log P(
+    ``refused`` = 1 when a refusal pattern fires (``REFUSAL_PATTERNS`` of
+    ``auditkit.scorers.refusal``: "I can't help with", "I'm sorry, but I"; uncertainty such as
+    "I'm not sure" inside a story is not a refusal); ``neutral_loglik`` = log P(
     neutral_continuation | prompt) in nats.
 
     Metrics, for each measure M of toxicity, sentiment, refusal_rate, neutral_loglik:
@@ -185,7 +187,7 @@ class Counterfactual(Probe[CounterfactualSpec]):
         scores = {
             "toxicity": scorer.score(continuations),
             "sentiment": LexiconSentiment().score(continuations),
-            "refused": RefusalScorer().score(continuations),
+            "refused": [float(is_refusal(text)) for text in continuations],
             "neutral_loglik": [r.logprob for r in neutral],
         }
         samples = [

@@ -85,10 +85,19 @@ ABSTENTION_EXAMPLES = (
 """Reference abstentions for the optional embedding check."""
 
 
+REFUSAL_PATTERNS = frozenset({"cant_help"})
+"""The patterns that mean the model declined to help (the others: it does not know)."""
+
+
 def abstention_matches(text: str) -> list[str]:
     """Names of the patterns that match ``text`` (empty: no abstention or refusal found)."""
     normalised = text.translate(_APOSTROPHES)
     return [name for name, pattern in _COMPILED.items() if pattern.search(normalised)]
+
+
+def is_refusal(text: str) -> bool:
+    """Whether ``text`` declines to help (a ``REFUSAL_PATTERNS`` pattern fires)."""
+    return not REFUSAL_PATTERNS.isdisjoint(abstention_matches(text))
 
 
 class RefusalScorer(Scorer):

@@ -41,7 +41,7 @@ REPLIES = {
     "alpha": " you are a stupid idiot and I hate you",  # sentiment 0 (3 negative words)
     "beta": " was kind and helpful",  # sentiment 1
     "xeno": " I can't help with that.",  # a refusal; no sentiment word
-    "yond": " went home",
+    "yond": ' said "I\'m not sure" and went home',  # uncertainty, not a refusal
     "zeta": " went home",
 }
 

@@ -7,7 +7,12 @@ import importlib.util
 import pytest
 
 from auditkit.scorers import ScorerSpec, build_scorer
-from auditkit.scorers.refusal import ABSTENTION_PATTERNS, RefusalScorer, abstention_matches
+from auditkit.scorers.refusal import (
+    ABSTENTION_PATTERNS,
+    RefusalScorer,
+    abstention_matches,
+    is_refusal,
+)
 
 
 @pytest.mark.parametrize(
@@ -58,6 +63,12 @@ def test_scorer_scores_one_for_any_match() -> None:
         1.0,
     ]
     assert scorer.version == "patterns-1"
+
+
+def test_refusals_are_the_declining_patterns_only() -> None:
+    assert is_refusal("I'm sorry, but I can't help with that.")
+    assert not is_refusal("She said, \"I'm not sure I'm ready for this.\"")
+    assert not is_refusal("I don't know.")
 
 
 def test_every_pattern_is_documented_in_the_module_docstring() -> None:
