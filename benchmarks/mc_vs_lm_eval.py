@@ -15,6 +15,12 @@ CPU-second of this process, which other processes on the machine disturb less), 
 speed-up, and agreement (share of questions with the same highest-scoring choice, the
 largest |Δ log-likelihood| over all requests, share of equal ``is_greedy`` flags).
 
+In float32, both backends are also checked against the exact value: the first
+``--truth-questions`` questions' log-likelihoods computed in float64, one unpadded row per request,
+log-softmax in float64. This tells which backend a disagreement comes from: on a CPU, float32
+``log_softmax`` over a large vocabulary carries a small bias (a few 1e-6 per token), which lm-eval's
+sums inherit and auditkit's ``logit − logsumexp`` does not.
+
 On a GPU, model FLOPs utilisation is printed too: 2 × parameters × tokens / seconds / peak
 FLOP/s, with tokens = the input tokens of the one-pair-per-row computation (the same useful work
 for both backends) and, for auditkit, also the tokens it actually ran (``executed``).
@@ -45,6 +51,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=2, help="timed runs of each backend")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--plain", action="store_true", help="also time auditkit's plain path")
+    parser.add_argument(
+        "--truth-questions", type=int, default=40, help="questions checked against float64"
+    )
     return parser.parse_args()
 
 
@@ -132,6 +141,15 @@ def main() -> None:
             f"{'vs plain':>15}: same choice on {same:.1%} of questions; "
             f"max |Δ loglikelihood| {largest:.2e}; same is_greedy on {greedy:.1%} of requests"
         )
+    if args.dtype == "float32" and args.truth_questions > 0:
+        count = sum(len(q.choices) for q in questions[: args.truth_questions])
+        truth = _float64_truth(model, engine.encode_pairs(requests[:count]))
+        for label, timing in timings.items():
+            errors = [abs(ll - exact) for (ll, _), exact in zip(timing.result, truth, strict=False)]
+            print(
+                f"{label:>15}: |error| against float64 over {count} requests: "
+                f"max {max(errors):.2e}, mean {sum(errors) / count:.2e}"
+            )
     if args.device.startswith("cuda"):
         useful = sum(len(c) + len(t) - 1 for c, t in engine.encode_pairs(requests))
         peak = args.peak_tflops * 1e12
@@ -163,6 +181,25 @@ def _timed(work: Any, device: str) -> Timing:
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     return Timing(time.perf_counter() - wall, time.process_time() - cpu, result)
+
+
+def _float64_truth(model: Any, pairs: list[tuple[list[int], list[int]]]) -> list[float]:
+    """Each pair's log-likelihood from a float64 copy of ``model``, one unpadded row at a time."""
+    import copy
+
+    import torch
+
+    exact = copy.deepcopy(model).to(torch.float64)
+    device = next(exact.parameters()).device
+    totals = []
+    with torch.inference_mode():
+        for context, continuation in pairs:
+            ids = torch.tensor([(context + continuation)[:-1]], device=device)
+            logprobs = exact(input_ids=ids).logits[0, len(context) - 1 :].log_softmax(-1)
+            target = torch.tensor(continuation, device=device)
+            totals.append(float(logprobs.gather(-1, target[:, None]).sum()))
+    del exact
+    return totals
 
 
 def _agreement(

@@ -276,8 +276,28 @@ class HFCausalLM:
         }
         if self._takes_logits_to_keep:
             batch["logits_to_keep"] = packed.keep
-        logits: torch.Tensor = self.model(**batch).logits
-        return logits[:, -packed.keep :, :]
+        positions = torch.tensor(packed.positions, device=self.device)
+        head = self.model.get_output_embeddings()
+        if not isinstance(head, torch.nn.Module):
+            logits: torch.Tensor = self.model(**batch).logits[:, -packed.keep :, :]
+            return logits.reshape(-1, logits.shape[-1])[positions]
+        # The head sees only the hidden states of the target positions: no head work, and no
+        # normalisation later, for the kept columns that predict nothing.
+        row, column = positions // packed.keep, positions % packed.keep
+
+        def targets_only(_: torch.nn.Module, args: tuple[Any, ...]) -> tuple[Any, ...]:
+            hidden = args[0]
+            width = hidden.shape[1]
+            flat = row * width + (width - packed.keep) + column
+            selected = hidden.reshape(-1, hidden.shape[-1]).index_select(0, flat)
+            return (selected[None], *args[1:])
+
+        handle = head.register_forward_pre_hook(targets_only)
+        try:
+            logits = self.model(**batch).logits
+        finally:
+            handle.remove()
+        return logits.reshape(-1, logits.shape[-1])
 
     def _loglikelihood_plain(
         self, pairs: Sequence[tuple[list[int], list[int]]], progress: ProgressCallback | None
@@ -302,7 +322,7 @@ class HFCausalLM:
                     target_ids = torch.tensor(target, device=row_logprobs.device)
                     picked = row_logprobs.gather(-1, target_ids[:, None]).squeeze(-1)
                     greedy = bool((row_logprobs.argmax(-1) == target_ids).all())
-                    results[i] = Loglikelihood(float(picked.sum()), greedy, len(target))
+                    results[i] = Loglikelihood(float(picked.double().sum()), greedy, len(target))
                 if progress:
                     progress(len(batch))
         return [r for r in results if r is not None]
@@ -350,8 +370,10 @@ class HFCausalLM:
         batch["use_cache"] = False
         if self._takes_logits_to_keep:
             batch["logits_to_keep"] = keep
-        logits = self.model(**batch).logits[:, -keep:, :]
-        logprobs = torch.log_softmax(logits.float(), dim=-1)
+        logits = self.model(**batch).logits[:, -keep:, :].float()
+        # logit − logsumexp rather than log_softmax: on a CPU, float32 log_softmax over a large
+        # vocabulary is biased by a few 1e-6 per token; logsumexp is exact to float32 rounding.
+        logprobs = logits - torch.logsumexp(logits, dim=-1, keepdim=True)
         return [logprobs[row, keep - n :, :] for row, n in enumerate(target_lengths)]
 
     def loglikelihood_rolling(

@@ -15,7 +15,9 @@ continuation only. Every token therefore computes exactly what it would compute 
 unpadded row, so the log-likelihoods equal the one-pair-per-row computation up to floating-point
 summation order. The language-model head runs only on the columns that predict a continuation
 token (the last context column and the continuations' columns): rows are left-padded, so those
-columns are the last ones of every row.
+columns are the last ones of every row, and of those only the ones that predict a token reach the
+head (``PackedBatch.positions``), so a row with fewer continuation tokens than its batch's widest
+costs no head work for the difference.
 """
 
 from __future__ import annotations
@@ -153,6 +155,12 @@ class PackedBatch:
     """Each continuation with the flat indices (into the kept logits, row-major) that predict
     its tokens."""
 
+    @property
+    def positions(self) -> list[int]:
+        """The flat indices of every target, continuation after continuation: the logits a
+        forward pass must return, in this order."""
+        return [index for _, where in self.targets for index in where]
+
 
 def layout(rows: Sequence[PackedRow], pad_token_id: int) -> PackedBatch:
     """Left-padded token ids, position ids and segment ids (pad −1, context 0, continuation k+1)."""
@@ -209,26 +217,26 @@ def tree_mask(segments: torch.Tensor, *, additive_dtype: torch.dtype | None) -> 
     return mask.masked_fill_(~allowed, torch.finfo(additive_dtype).min)
 
 
-def score_kept_logits(
+def score_target_logits(
     logits: torch.Tensor, targets: Sequence[tuple[Branch, list[int]]]
 ) -> list[tuple[Branch, Loglikelihood]]:
-    """Log-likelihood and greediness of each continuation from the kept logits.
+    """Log-likelihood and greediness of each continuation from its targets' logits.
 
-    log P(token) = logit(token) − logsumexp(logits), in float32; a continuation is greedy when
-    every one of its tokens is the argmax at its position (ties go to the lowest token id, as
-    ``argmax`` breaks them).
+    ``logits`` has one row per target position, in ``PackedBatch.positions`` order. log P(token)
+    = logit(token) − logsumexp(logits), in float32 (exact to rounding, where float32 log_softmax
+    on a CPU drifts by a few 1e-6 per token); a continuation is greedy when every one of its
+    tokens is the argmax at its position (ties go to the lowest token id, as ``argmax`` breaks
+    them).
     """
-    batch, keep, _ = logits.shape
     full = logits.float()
     normaliser = torch.logsumexp(full, dim=-1)
     best = full.argmax(dim=-1)
-    index = torch.tensor([i for _, where in targets for i in where], device=logits.device)
     wanted = torch.tensor(
         [t for branch, _ in targets for t in branch.continuation], device=logits.device
     )
-    flat = full.reshape(batch * keep, -1)
-    picked = flat[index, wanted] - normaliser.reshape(-1)[index]
-    hits = best.reshape(-1)[index] == wanted
+    rows = torch.arange(len(wanted), device=logits.device)
+    picked = full[rows, wanted] - normaliser
+    hits = best == wanted
     picked_list = picked.tolist()
     hits_list = hits.tolist()
     results = []
@@ -242,7 +250,8 @@ def score_kept_logits(
 
 
 Forward = Callable[[PackedBatch], torch.Tensor]
-"""Runs the model on a packed batch and returns the kept logits (rows, keep, vocabulary)."""
+"""Runs the model on a packed batch and returns the logits at its ``positions`` (positions,
+vocabulary)."""
 
 
 def score_batch_halving(
@@ -256,7 +265,7 @@ def score_batch_halving(
     (``on_halving`` learns the smaller size). A single row that does not fit is an error."""
     try:
         packed = layout(batch, pad_token_id)
-        scores = score_kept_logits(forward(packed), packed.targets)
+        scores = score_target_logits(forward(packed), packed.targets)
     except torch.OutOfMemoryError:
         scores = None  # handled below, once the failed attempt's tensors are released
     if scores is None:
