@@ -55,10 +55,68 @@ def _front_matter(text: str) -> dict[str, Any]:
 
 def gguf_license(path: Path) -> str | None:
     """``general.license`` from a GGUF file's metadata."""
+    value = gguf_metadata_value(path, "general.license")
+    return str(value) if value else None
+
+
+_GGUF_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?"}
+_GGUF_SCALARS |= {10: "<Q", 11: "<q", 12: "<d"}
+_GGUF_STRING, _GGUF_ARRAY = 8, 9
+
+
+def gguf_metadata_value(path: Path, key: str) -> str | int | float | bool | None:
+    """The scalar or string value of ``key`` in a GGUF file's header (``None`` if absent).
+
+    Reads the key/value section only, skipping arrays without decoding them: the tokenizer's
+    vocabulary arrays make a full parse (``gguf.GGUFReader``) take seconds, this a few
+    milliseconds. Little-endian GGUF version 2 or 3; other files go through ``GGUFReader``.
+    """
+    import struct
+
+    with path.open("rb") as stream:
+
+        def read(fmt: str) -> Any:
+            return struct.unpack(fmt, stream.read(struct.calcsize(fmt)))[0]
+
+        def read_string() -> bytes:
+            return stream.read(read("<Q"))
+
+        def skip(value_type: int) -> None:
+            if value_type == _GGUF_STRING:
+                stream.seek(read("<Q"), 1)
+            elif value_type == _GGUF_ARRAY:
+                item_type, count = read("<I"), read("<Q")
+                if item_type in _GGUF_SCALARS:
+                    stream.seek(count * struct.calcsize(_GGUF_SCALARS[item_type]), 1)
+                else:
+                    for _ in range(count):
+                        skip(item_type)
+            elif value_type in _GGUF_SCALARS:
+                stream.seek(struct.calcsize(_GGUF_SCALARS[value_type]), 1)
+            else:
+                raise ValueError(f"unknown GGUF value type {value_type}")
+
+        if stream.read(4) != b"GGUF" or read("<I") not in (2, 3):
+            return _gguf_value_by_full_parse(path, key)
+        read("<Q")  # tensor count
+        for _ in range(read("<Q")):
+            name = read_string().decode("utf-8", errors="replace")
+            value_type = read("<I")
+            if name != key:
+                skip(value_type)
+            elif value_type == _GGUF_STRING:
+                return read_string().decode("utf-8", errors="replace")
+            elif value_type in _GGUF_SCALARS:
+                value: str | int | float | bool = read(_GGUF_SCALARS[value_type])
+                return value
+            else:
+                return None
+    return None
+
+
+def _gguf_value_by_full_parse(path: Path, key: str) -> str | int | float | bool | None:
     from gguf import GGUFReader
 
-    field = GGUFReader(path).fields.get("general.license")
-    if field is None:
-        return None
-    value = field.contents()
-    return str(value) if value else None
+    field = GGUFReader(path).fields.get(key)
+    value = field.contents() if field is not None else None
+    return value if isinstance(value, str | int | float | bool) else None

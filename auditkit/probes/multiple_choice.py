@@ -209,16 +209,15 @@ def _proportion(
 def expected_calibration_error(
     confidence: np.ndarray, correct: np.ndarray, bins: int = CALIBRATION_BINS
 ) -> float:
-    """Expected calibration error over ``bins`` equal-width confidence bins."""
+    """Expected calibration error over ``bins`` equal-width confidence bins.
+
+    Σ_b (n_b / n) |mean(correct_b) − mean(confidence_b)| = Σ_b |Σ_b (correct − confidence)| / n.
+    """
     if confidence.size == 0:
         return math.nan
     which = np.minimum((confidence * bins).astype(int), bins - 1)
-    total = 0.0
-    for b in range(bins):
-        mask = which == b
-        if mask.any():
-            total += mask.mean() * abs(correct[mask].mean() - confidence[mask].mean())
-    return float(total)
+    gaps = np.bincount(which, weights=correct - confidence, minlength=bins)
+    return float(np.abs(gaps).sum() / confidence.size)
 
 
 def _metrics(
