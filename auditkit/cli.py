@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, TypeVar
 
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 
 if TYPE_CHECKING:
+    from auditkit.cache import ResultCache
     from auditkit.results import AuditResult
     from auditkit.suite import Suite
 
@@ -251,40 +253,50 @@ def _cache_folder(cache_dir: Path | None, suite: Path | None) -> Path:
     return Path.cwd() / "reports" / CACHE_DIR_NAME  # beside the default output, reports/NAME
 
 
-@cache_app.command("info")
-@_reports_user_errors
-def cache_info(
-    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help=_CACHE_DIR_HELP),  # noqa: UP045
-    suite: Optional[Path] = typer.Option(None, help="Use this suite's default cache."),  # noqa: UP045
-) -> None:
-    """Show what the result cache holds: entries, size, and per model."""
-    from auditkit.cache import CACHE_FILE, describe, open_cache
-
-    folder = _cache_folder(cache_dir, suite)
-    if not (folder / CACHE_FILE).is_file():
-        typer.echo(f"no cache in {folder}")
-        return
-    with open_cache(folder) as cache:
-        for line in describe(cache.stats()):
-            typer.echo(line)
+_SUITE_CACHE_OPTION = typer.Option(None, "--suite", help="Use this suite's default cache.")
+_CACHE_DIR_OPTION = typer.Option(None, "--cache-dir", help=_CACHE_DIR_HELP)
 
 
-@cache_app.command("clear")
-@_reports_user_errors
-def cache_clear(
-    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help=_CACHE_DIR_HELP),  # noqa: UP045
-    suite: Optional[Path] = typer.Option(None, help="Use this suite's default cache."),  # noqa: UP045
-) -> None:
-    """Remove every cached result: the next run computes everything again."""
+@contextlib.contextmanager
+def _existing_cache(cache_dir: Path | None, suite: Path | None) -> Iterator[ResultCache | None]:
+    """The cache the options point at, or ``None`` (said on the terminal) when there is none."""
     from auditkit.cache import CACHE_FILE, open_cache
 
     folder = _cache_folder(cache_dir, suite)
     if not (folder / CACHE_FILE).is_file():
         typer.echo(f"no cache in {folder}")
+        yield None
         return
     with open_cache(folder) as cache:
-        removed = cache.clear()
-    typer.echo(f"removed {removed} probe results from {folder}")
+        yield cache
+
+
+@cache_app.command("info")
+@_reports_user_errors
+def cache_info(
+    cache_dir: Optional[Path] = _CACHE_DIR_OPTION,  # noqa: UP045
+    suite: Optional[Path] = _SUITE_CACHE_OPTION,  # noqa: UP045
+) -> None:
+    """Show what the result cache holds: entries, size, and per model."""
+    from auditkit.cache import describe
+
+    with _existing_cache(cache_dir, suite) as cache:
+        if cache is not None:
+            for line in describe(cache.stats()):
+                typer.echo(line)
+
+
+@cache_app.command("clear")
+@_reports_user_errors
+def cache_clear(
+    cache_dir: Optional[Path] = _CACHE_DIR_OPTION,  # noqa: UP045
+    suite: Optional[Path] = _SUITE_CACHE_OPTION,  # noqa: UP045
+) -> None:
+    """Remove every cached result: the next run computes everything again."""
+    with _existing_cache(cache_dir, suite) as cache:
+        if cache is not None:
+            removed = cache.clear()
+            typer.echo(f"removed {removed} probe results from {cache.folder}")
 
 
 @app.command()

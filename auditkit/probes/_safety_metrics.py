@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Hashable, Sequence
-from importlib import resources
-from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
@@ -19,11 +17,6 @@ from auditkit.results import Direction, Metric
 from auditkit.stats import bootstrap_mean_interval, wilson_interval
 
 T = TypeVar("T")
-
-
-def builtin_data(relative: str) -> Path:
-    """A data file that ships with auditkit, e.g. ``data/toxicity/prompts.jsonl``."""
-    return Path(str(resources.files("auditkit") / relative))
 
 
 def proportion(

@@ -24,7 +24,7 @@ from auditkit.engine.sampling import greedy_replies
 from auditkit.errors import UserError
 from auditkit.jsonl import read_jsonl
 from auditkit.probes._fairness import GroupGaps, gap_metric, group_mean_metrics, template_gaps
-from auditkit.probes._safety_metrics import builtin_data, mean, per_group, proportion
+from auditkit.probes._safety_metrics import mean, per_group, proportion
 from auditkit.probes.base import (
     Probe,
     ProbeContext,
@@ -34,6 +34,7 @@ from auditkit.probes.base import (
     SuitePath,
     register_probe,
 )
+from auditkit.probes.dataset import DatasetProbe, DatasetSpec, builtin_data
 from auditkit.results import Direction, Metric
 from auditkit.scorers import ScorerField, build_scorer
 from auditkit.scorers.refusal import is_refusal
@@ -286,7 +287,7 @@ class StereotypePair(BaseModel):
     category: str | None = None
 
 
-class StereotypePairsSpec(ProbeSpec):
+class StereotypePairsSpec(DatasetSpec):
     kind: Literal["bias.stereotype_pairs"]
     data: SuitePath | None = Field(
         None, description="JSONL of {id, stereotype, anti_stereotype, category?}."
@@ -295,7 +296,7 @@ class StereotypePairsSpec(ProbeSpec):
 
 
 @register_probe
-class StereotypePairs(Probe[StereotypePairsSpec]):
+class StereotypePairs(DatasetProbe[StereotypePairsSpec, StereotypePair]):
     """Sentence pairs that differ only in the group: which one does the model find likelier?
 
     Per pair, l_s and l_a are the log-likelihoods of the whole stereotype and anti-stereotype
@@ -315,20 +316,8 @@ class StereotypePairs(Probe[StereotypePairsSpec]):
 
     kind = "bias.stereotype_pairs"
     Spec = StereotypePairsSpec
-
-    @property
-    def data_path(self) -> Path:
-        return self.spec.data or builtin_data("data/bias/stereotype_pairs.jsonl")
-
-    def data_files(self) -> list[Path]:
-        return [self.data_path]
-
-    def items(self) -> list[StereotypePair]:
-        items = read_jsonl(self.data_path, StereotypePair)
-        return items[: self.spec.limit] if self.spec.limit else items
-
-    def check_data(self) -> None:
-        self.items()
+    Item = StereotypePair
+    builtin = "data/bias/stereotype_pairs.jsonl"
 
     def known_metrics(self) -> dict[str, bool]:
         return {"stereotype_preference": True, "preference_gap": False, "loglik_difference": True}

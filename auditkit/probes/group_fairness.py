@@ -6,25 +6,22 @@ for a scorer itself (e.g. the toxicity scorer other probes rely on: does it flag
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from auditkit.engine.classifier import require_classifier
-from auditkit.jsonl import read_jsonl
 from auditkit.probes._fairness import classifier_gaps
-from auditkit.probes._safety_metrics import builtin_data, by_group, proportion
+from auditkit.probes._safety_metrics import by_group, proportion
 from auditkit.probes.base import (
-    Probe,
     ProbeContext,
     ProbeOutput,
-    ProbeSpec,
     Sample,
     SuitePath,
     register_probe,
 )
+from auditkit.probes.dataset import DatasetProbe, DatasetSpec
 from auditkit.results import Metric
 from auditkit.scorers import ScorerField, build_scorer
 
@@ -39,7 +36,7 @@ class LabelledText(BaseModel):
     category: str = "none"
 
 
-class GroupFairnessSpec(ProbeSpec):
+class GroupFairnessSpec(DatasetSpec):
     kind: Literal["bias.group_fairness"]
     data: SuitePath | None = Field(
         None,
@@ -64,7 +61,7 @@ class GroupFairnessSpec(ProbeSpec):
 
 
 @register_probe
-class GroupFairness(Probe[GroupFairnessSpec]):
+class GroupFairness(DatasetProbe[GroupFairnessSpec, LabelledText]):
     """Group fairness of binary decisions on labelled texts that mention groups.
 
     A text is *flagged* when P(positive label) ≥ ``threshold``. Groups are the values of
@@ -85,20 +82,8 @@ class GroupFairness(Probe[GroupFairnessSpec]):
 
     kind = "bias.group_fairness"
     Spec = GroupFairnessSpec
-
-    @property
-    def data_path(self) -> Path:
-        return self.spec.data or builtin_data("data/bias/identity_fairness.jsonl")
-
-    def data_files(self) -> list[Path]:
-        return [self.data_path]
-
-    def items(self) -> list[LabelledText]:
-        items = read_jsonl(self.data_path, LabelledText)
-        return items[: self.spec.limit] if self.spec.limit else items
-
-    def check_data(self) -> None:
-        self.items()
+    Item = LabelledText
+    builtin = "data/bias/identity_fairness.jsonl"
 
     def known_metrics(self) -> dict[str, bool]:
         return {

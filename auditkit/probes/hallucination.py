@@ -15,24 +15,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import ClassVar, Generic, Literal, TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from auditkit.engine.classifier import require_language_model
 from auditkit.engine.sampling import greedy_replies
-from auditkit.jsonl import read_jsonl
-from auditkit.probes._safety_metrics import builtin_data, by_group, mean, proportion
+from auditkit.probes._safety_metrics import by_group, mean, proportion
 from auditkit.probes.base import (
-    Probe,
     ProbeContext,
     ProbeOutput,
-    ProbeSpec,
     Sample,
     SuitePath,
     register_probe,
 )
+from auditkit.probes.dataset import DatasetProbe, DatasetSpec
 from auditkit.results import Direction, Metric
 from auditkit.scorers.answers import answer_span, any_exact_match, best_alias, best_token_f1
 from auditkit.scorers.premise import judge_premise
@@ -41,7 +38,7 @@ from auditkit.scorers.refusal import RefusalScorer
 ItemT = TypeVar("ItemT", bound=BaseModel)
 
 
-class AskSpec(ProbeSpec):
+class AskSpec(DatasetSpec):
     """Parameters shared by the probes that ask questions."""
 
     data: SuitePath | None = Field(None, description="JSONL data; default: auditkit's own set.")
@@ -68,25 +65,8 @@ class AskSpec(ProbeSpec):
 SpecT = TypeVar("SpecT", bound=AskSpec)
 
 
-class _AskProbe(Probe[SpecT], Generic[SpecT, ItemT]):
+class _AskProbe(DatasetProbe[SpecT, ItemT]):
     """Load items, ask each question, and hand the replies to ``judge``."""
-
-    builtin: ClassVar[str]
-    Item: ClassVar[type[BaseModel]]
-
-    @property
-    def data_path(self) -> Path:
-        return self.spec.data if self.spec.data is not None else builtin_data(self.builtin)
-
-    def data_files(self) -> list[Path]:
-        return [self.data_path]
-
-    def items(self) -> list[ItemT]:
-        items: list[ItemT] = read_jsonl(self.data_path, self.Item)  # type: ignore[arg-type]
-        return items[: self.spec.limit] if self.spec.limit else items
-
-    def check_data(self) -> None:
-        self.items()
 
     def prompt_for(self, ctx: ProbeContext, question: str) -> str:
         message = self.spec.prompt.replace("{question}", question)

@@ -7,24 +7,20 @@ the highest log-likelihood.
 from __future__ import annotations
 
 import math
-from importlib import resources
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from auditkit.engine.base import LoglikelihoodRequest
-from auditkit.jsonl import read_jsonl
 from auditkit.probes.base import (
-    Probe,
     ProbeContext,
     ProbeOutput,
-    ProbeSpec,
     Sample,
     SuitePath,
     register_probe,
 )
+from auditkit.probes.dataset import DatasetProbe, DatasetSpec
 from auditkit.results import Metric
 from auditkit.stats import bootstrap_interval, wilson_interval
 
@@ -61,7 +57,7 @@ class MultipleChoiceItem(BaseModel):
         return self
 
 
-class MultipleChoiceSpec(ProbeSpec):
+class MultipleChoiceSpec(DatasetSpec):
     kind: Literal["multiple_choice"]
     data: SuitePath | None = Field(
         None,
@@ -84,7 +80,7 @@ class MultipleChoiceSpec(ProbeSpec):
 
 
 @register_probe
-class MultipleChoice(Probe[MultipleChoiceSpec]):
+class MultipleChoice(DatasetProbe[MultipleChoiceSpec, MultipleChoiceItem]):
     """Multiple-choice accuracy and calibration by log-likelihood ranking.
 
     Per item with choices c_1..c_K and log-likelihoods l_k = log P(prefix + c_k | prompt):
@@ -104,22 +100,8 @@ class MultipleChoice(Probe[MultipleChoiceSpec]):
 
     kind = "multiple_choice"
     Spec = MultipleChoiceSpec
-
-    @property
-    def data_path(self) -> Path:
-        if self.spec.data is not None:
-            return self.spec.data
-        return Path(str(resources.files("auditkit") / BUILTIN_DATA))
-
-    def data_files(self) -> list[Path]:
-        return [self.data_path]
-
-    def items(self) -> list[MultipleChoiceItem]:
-        items = read_jsonl(self.data_path, MultipleChoiceItem)
-        return items[: self.spec.limit] if self.spec.limit else items
-
-    def check_data(self) -> None:
-        self.items()
+    Item = MultipleChoiceItem
+    builtin = BUILTIN_DATA
 
     def known_metrics(self) -> dict[str, bool]:
         return {"accuracy": True, "accuracy_norm": True, "brier": True, "ece": False}

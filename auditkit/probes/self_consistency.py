@@ -7,17 +7,16 @@ and the question's id, so reruns give the same samples). Answers that waver are 
 from __future__ import annotations
 
 from itertools import combinations
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from auditkit.engine.classifier import require_language_model
-from auditkit.engine.sampling import SamplingRequest, derive_seed, sample
-from auditkit.jsonl import read_jsonl
-from auditkit.probes._safety_metrics import builtin_data, mean, proportion
-from auditkit.probes.base import Probe, ProbeContext, ProbeOutput, Sample, register_probe
+from auditkit.probes._safety_metrics import mean, proportion
+from auditkit.probes.base import ProbeContext, ProbeOutput, Sample, register_probe
+from auditkit.probes.dataset import DatasetProbe
 from auditkit.probes.hallucination import AskSpec
+from auditkit.probes.sampled import sample_per_item
 from auditkit.scorers.answers import answer_span, best_alias, normalize_answer
 from auditkit.scorers.refusal import RefusalScorer
 
@@ -69,7 +68,7 @@ def pairwise_disagreement(keys: list[str]) -> float:
 
 
 @register_probe
-class SelfConsistency(Probe[SelfConsistencySpec]):
+class SelfConsistency(DatasetProbe[SelfConsistencySpec, ConsistencyItem]):
     """k sampled answers per question, compared after normalisation.
 
     Each sample gets an answer key (``answer_key``): samples whose first sentence contains the
@@ -90,21 +89,8 @@ class SelfConsistency(Probe[SelfConsistencySpec]):
 
     kind = "hallucination.self_consistency"
     Spec = SelfConsistencySpec
+    Item = ConsistencyItem
     builtin = "data/hallucination/self_consistency.jsonl"
-
-    @property
-    def data_path(self) -> Path:
-        return self.spec.data if self.spec.data is not None else builtin_data(self.builtin)
-
-    def data_files(self) -> list[Path]:
-        return [self.data_path]
-
-    def items(self) -> list[ConsistencyItem]:
-        items = read_jsonl(self.data_path, ConsistencyItem)
-        return items[: self.spec.limit] if self.spec.limit else items
-
-    def check_data(self) -> None:
-        self.items()
 
     def known_metrics(self) -> dict[str, bool]:
         return {
@@ -122,19 +108,7 @@ class SelfConsistency(Probe[SelfConsistencySpec]):
         for item in items:
             message = spec.prompt.replace("{question}", item.question)
             prompts.append(ctx.model.format_chat(message) if spec.chat else message)
-        requests = [
-            SamplingRequest(
-                prompt,
-                n=spec.k,
-                temperature=spec.temperature,
-                top_p=spec.top_p,
-                max_new_tokens=spec.max_new_tokens,
-                seed=derive_seed(ctx.seed, self.kind, item.id),
-            )
-            for item, prompt in zip(items, prompts, strict=True)
-        ]
-        ctx.set_total(len(requests))
-        replies = sample(ctx.model, requests, progress=ctx.advance)
+        replies = sample_per_item(ctx, self.kind, [i.id for i in items], prompts, spec)
         detector = RefusalScorer(embeddings=spec.abstention_embeddings)
 
         samples: list[Sample] = []

@@ -6,24 +6,21 @@ seeded sampling, and every continuation (without its prompt) is scored by the co
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from auditkit.engine.classifier import require_language_model
-from auditkit.engine.sampling import SamplingRequest, derive_seed, sample
-from auditkit.jsonl import read_jsonl
-from auditkit.probes._safety_metrics import builtin_data, mean, proportion
+from auditkit.probes._safety_metrics import mean, proportion
 from auditkit.probes.base import (
-    Probe,
     ProbeContext,
     ProbeOutput,
-    ProbeSpec,
     Sample,
     SuitePath,
     register_probe,
 )
+from auditkit.probes.dataset import DatasetProbe, DatasetSpec
+from auditkit.probes.sampled import sample_per_item
 from auditkit.results import Metric
 from auditkit.scorers import ScorerField, build_scorer
 
@@ -36,7 +33,7 @@ class ToxicityPrompt(BaseModel):
     category: str | None = None
 
 
-class ToxicitySpec(ProbeSpec):
+class ToxicitySpec(DatasetSpec):
     kind: Literal["toxicity"]
     data: SuitePath | None = Field(
         None, description="JSONL of {id, prompt, category?}; default: auditkit's 116 prompts."
@@ -58,7 +55,7 @@ class ToxicitySpec(ProbeSpec):
 
 
 @register_probe
-class Toxicity(Probe[ToxicitySpec]):
+class Toxicity(DatasetProbe[ToxicitySpec, ToxicityPrompt]):
     """Toxicity of k sampled continuations per prompt (scores in [0, 1] from the scorer).
 
     - ``expected_max_toxicity`` = mean over prompts of the largest score among its k
@@ -74,22 +71,13 @@ class Toxicity(Probe[ToxicitySpec]):
 
     kind = "toxicity"
     Spec = ToxicitySpec
+    Item = ToxicityPrompt
+    builtin = "data/toxicity/prompts.jsonl"
 
-    @property
-    def data_path(self) -> Path:
-        return self.spec.data or builtin_data("data/toxicity/prompts.jsonl")
-
-    def data_files(self) -> list[Path]:
-        return [self.data_path]
-
-    def items(self) -> list[ToxicityPrompt]:
-        items = read_jsonl(self.data_path, ToxicityPrompt)
-        if self.spec.categories:
-            items = [item for item in items if item.category in self.spec.categories]
-        return items[: self.spec.limit] if self.spec.limit else items
-
-    def check_data(self) -> None:
-        self.items()
+    def select(self, items: list[ToxicityPrompt]) -> list[ToxicityPrompt]:
+        if not self.spec.categories:
+            return items
+        return [item for item in items if item.category in self.spec.categories]
 
     def known_metrics(self) -> dict[str, bool]:
         return {"expected_max_toxicity": True, "toxicity_probability": True, "mean_toxicity": True}
@@ -100,19 +88,7 @@ class Toxicity(Probe[ToxicitySpec]):
         items = self.items()
         scorer = build_scorer(spec.scorer)
         prompts = [ctx.model.format_chat(i.prompt) if spec.chat else i.prompt for i in items]
-        requests = [
-            SamplingRequest(
-                prompt,
-                n=spec.k,
-                temperature=spec.temperature,
-                top_p=spec.top_p,
-                max_new_tokens=spec.max_new_tokens,
-                seed=derive_seed(ctx.seed, self.kind, item.id),
-            )
-            for item, prompt in zip(items, prompts, strict=True)
-        ]
-        ctx.set_total(len(requests))
-        continuations = sample(ctx.model, requests, progress=ctx.advance)
+        continuations = sample_per_item(ctx, self.kind, [i.id for i in items], prompts, spec)
         flat = scorer.score([text for texts in continuations for text in texts])
         samples: list[Sample] = []
         worst, mean_scores, any_toxic = [], [], []

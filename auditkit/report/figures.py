@@ -75,7 +75,9 @@ def _bar(model: ModelResult, probe_id: str, name: str, baseline: str | None) -> 
 
 
 def metric_figures(result: AuditResult) -> list[ProbeFigures]:
-    """Per probe, one bar chart per whole-probe metric that has intervals."""
+    """Per probe, one bar chart per whole-probe metric that has intervals; for bias probes, also
+    one per metric reported by group (each group's bars side by side, model after model)."""
+    kinds = {probe.id: probe.kind for probe in result.probes}
     bundles = []
     for probe_id in _probe_ids(result):
         figures = []
@@ -84,9 +86,52 @@ def metric_figures(result: AuditResult) -> list[ProbeFigures]:
             title = f"{probe_id}: {first.name} by model, with 95% intervals"
             svg = bar_chart(title, bars, percent=is_percentage(first))
             figures.append(Figure(caption=f"{first.name} ({_direction(first)})", svg=svg))
+        if kinds.get(probe_id, "").startswith(GROUP_CHART_KINDS):
+            figures.extend(_group_figures(result, probe_id))
         if figures:
             bundles.append(ProbeFigures(probe_id, tuple(figures)))
     return bundles
+
+
+GROUP_CHART_KINDS = ("bias.",)
+"""Probe kinds whose per-group metrics get charts (the groups are the point of the probe)."""
+MAX_GROUP_BARS = 80
+"""Bars per group chart at most; the table below the charts has every group."""
+
+
+def _group_figures(result: AuditResult, probe_id: str) -> list[Figure]:
+    """One chart per metric name that some model reports by group with an interval."""
+    by_name: dict[str, dict[tuple[str, str], Metric]] = {}
+    for model in result.models:
+        probe = _ok_probe(model, probe_id)
+        for metric in probe.metrics if probe else []:
+            if metric.group is not None and metric.ci_low is not None:
+                by_name.setdefault(metric.name, {})[(metric.group, model.model_id)] = metric
+    figures = []
+    several = len(result.models) > 1
+    for name, metrics in by_name.items():
+        groups = list(dict.fromkeys(group for group, _ in metrics))
+        bars = [
+            Bar(
+                f"{group} · {model.model_id}" if several else group,
+                None if math.isnan(metric.value) else metric.value,
+                metric.ci_low,
+                metric.ci_high,
+                text=format_value(metric),
+                highlight=model.model_id == result.baseline,
+            )
+            for group in groups
+            for model in result.models
+            if (metric := metrics.get((group, model.model_id))) is not None
+        ]
+        first = next(iter(metrics.values()))
+        cut = len(bars) > MAX_GROUP_BARS
+        shown = f", first {MAX_GROUP_BARS} of {len(bars)} bars" if cut else ""
+        title = f"{probe_id}: {name} by group, with 95% intervals"
+        svg = bar_chart(title, bars[:MAX_GROUP_BARS], percent=is_percentage(first))
+        caption = f"{name} by group ({_direction(first)}{shown})"
+        figures.append(Figure(caption=caption, svg=svg))
+    return figures
 
 
 def _direction(metric: Metric) -> str:

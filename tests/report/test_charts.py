@@ -18,7 +18,7 @@ from auditkit.report.charts import (
     tick_text,
 )
 from auditkit.report.figures import cost_figures, metric_figures, quality_metric
-from auditkit.results import AuditResult, ProbeResult
+from auditkit.results import AuditResult, Metric, ProbeResult, ProbeSummary
 
 if TYPE_CHECKING:
     from tests.report.conftest import Build
@@ -199,6 +199,27 @@ def test_metric_figures_per_probe_for_metrics_with_intervals(realistic_result: A
     missing = [el.text for el in _parse(truthful).iter("text") if el.get("class") == "missing"]
     assert missing == ["error"]
     assert 'aria-label="truthfulqa_mc1: accuracy by model, with 95% intervals"' in truthful
+
+
+def test_bias_probes_get_per_group_bars_with_intervals(build: type[Build]) -> None:
+    def grouped(value: float, group: str) -> Metric:
+        return build.metric("stereotype_preference", value, group=group, ci_low=0.1, ci_high=0.9)
+
+    models = [
+        build.model("base", {"pairs": [grouped(0.6, "gender"), grouped(0.4, "age")]}),
+        build.model("cand", {"pairs": [grouped(0.7, "gender")]}),
+    ]
+    result = build.result(models, ["pairs"], baseline="base")
+    result = result.model_copy(
+        update={"probes": [ProbeSummary(id="pairs", kind="bias.stereotype_pairs", params={})]}
+    )
+    (bundle,) = metric_figures(result)
+    (figure,) = bundle.figures
+    assert figure.caption == "stereotype_preference by group (higher is better)"
+    labels = [el.text for el in _parse(str(figure.svg)).iter("text") if el.get("class") == "label"]
+    assert labels == ["gender · base", "gender · cand", "age · base"]
+    # a non-bias probe with the same grouped metrics gets no group chart
+    assert metric_figures(build.result(models, ["pairs"])) == []
 
 
 def test_no_bar_chart_for_metrics_without_intervals(build: type[Build]) -> None:
