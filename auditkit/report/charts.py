@@ -17,7 +17,7 @@ from typing import TypeGuard
 from markupsafe import Markup
 
 BAR_WIDTH = 540
-BAR_LABEL = 150
+BAR_LABEL = 170
 BAR_VALUE = 64
 BAR_ROW = 26
 BAR_TOP = 6

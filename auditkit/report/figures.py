@@ -114,15 +114,15 @@ def _group_figures(result: AuditResult, probe_id: str) -> list[Figure]:
         bars = [
             Bar(
                 f"{group} · {model.model_id}" if several else group,
-                None if math.isnan(metric.value) else metric.value,
-                metric.ci_low,
-                metric.ci_high,
-                text=format_value(metric),
+                None if math.isnan(found.value) else found.value,
+                found.ci_low,
+                found.ci_high,
+                text=format_value(found),
                 highlight=model.model_id == result.baseline,
             )
             for group in groups
             for model in result.models
-            if (metric := metrics.get((group, model.model_id))) is not None
+            if (found := metrics.get((group, model.model_id))) is not None
         ]
         first = next(iter(metrics.values()))
         cut = len(bars) > MAX_GROUP_BARS

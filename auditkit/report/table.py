@@ -109,21 +109,50 @@ def is_percentage(metric: Metric) -> bool:
 
 
 def format_value(metric: Metric) -> str:
-    """The point estimate as a reader should see it (``61.5%`` or ``0.412``)."""
+    """The point estimate as a reader should see it (``61.5%``, ``0.412``, ``513.1 MiB``,
+    ``734.8 ms``, ``134.5M``)."""
     if math.isnan(metric.value):
         return "NaN"
     if is_percentage(metric):
         return f"{metric.value * 100:.1f}%"
+    unit = _unit(metric)
+    if unit is not None:
+        scale, suffix, digits = unit
+        return f"{metric.value / scale:,.{digits}f}{suffix}"
     return format_number(metric.value)
 
 
 def format_interval(metric: Metric) -> str:
-    """The interval in the value's unit, without a percent sign to keep it short."""
+    """The interval in the value's unit, without a percent sign or unit to keep it short."""
     if metric.ci_low is None or metric.ci_high is None:
         return ""
     if is_percentage(metric):
         return f"[{metric.ci_low * 100:.1f}, {metric.ci_high * 100:.1f}]"
+    unit = _unit(metric)
+    if unit is not None:
+        scale, _, digits = unit
+        return f"[{metric.ci_low / scale:,.{digits}f}, {metric.ci_high / scale:,.{digits}f}]"
     return f"[{format_number(metric.ci_low)}, {format_number(metric.ci_high)}]"
+
+
+def _unit(metric: Metric) -> tuple[float, str, int] | None:
+    """(divisor, suffix, decimals) for metrics whose name says their unit, else ``None``.
+
+    Bytes (``*bytes*``) read in MiB or GiB, milliseconds (``*_ms``, ``*_ms_p50``) in ms, counts
+    of parameters in millions, batch sizes as integers, rates (``*_per_s``) with one decimal.
+    """
+    for name in metric.name.split("/"):  # "b1_p64/e2e_ms_p50", "parameter_bytes/float32"
+        if "bytes" in name and "per" not in name:
+            return (2**30, " GiB", 2) if abs(metric.value) >= 2**30 else (2**20, " MiB", 1)
+        if name.endswith("_ms") or "_ms_" in name:
+            return (1.0, " ms", 1)
+        if name == "parameters":
+            return (1e6, "M", 1)
+        if name.endswith("batch_size"):
+            return (1.0, "", 0)
+        if name.endswith("_per_s"):
+            return (1.0, "", 1)
+    return None
 
 
 def format_parameters(count: int) -> str:

@@ -166,6 +166,30 @@ def test_wilson_outside_unit_range_is_not_a_percentage(build: type[Build]) -> No
     assert format_value(build.metric(value=1.5, interval="wilson")) == "1.500"
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "text"),
+    [
+        ("parameter_bytes", 538_060_032, "513.1 MiB"),
+        ("parameter_bytes/float32", 113_386_752, "108.1 MiB"),
+        ("peak_rss_bytes", 1_634_398_208, "1.52 GiB"),
+        ("b1_p64/e2e_ms_p50", 734.8021, "734.8 ms"),
+        ("prefill_ms", 63.303, "63.3 ms"),
+        ("parameters", 134_515_008, "134.5M"),
+        ("throughput_batch_size", 4, "4"),
+        ("throughput_tokens_per_s", 87.424, "87.4"),
+    ],
+)
+def test_units_read_from_the_metric_name(
+    build: type[Build], name: str, value: float, text: str
+) -> None:
+    assert format_value(build.metric(name, value, interval="none")) == text
+
+
+def test_interval_in_the_same_unit(build: type[Build]) -> None:
+    metric = build.metric("e2e_ms_p90", 743.6, ci_low=730.04, ci_high=751.96, interval="order")
+    assert format_interval(metric) == "[730.0, 752.0]"
+
+
 def test_no_interval_is_empty(build: type[Build]) -> None:
     assert format_interval(build.metric(value=0.5, ci_low=0.4)) == ""
 
