@@ -24,7 +24,8 @@ RECORDED_PACKAGES = (
 )
 
 
-def _cpu_name() -> str:
+def cpu_name() -> str:
+    """The CPU's model name (Linux), else what the platform module says."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as handle:
             for line in handle:
@@ -58,7 +59,7 @@ def describe_environment() -> Environment:
         python=platform.python_version(),
         platform=platform.platform(),
         packages=_package_versions(),
-        cpu=_cpu_name(),
+        cpu=cpu_name(),
         cpu_count=psutil.cpu_count(logical=True) or 1,
         memory_bytes=psutil.virtual_memory().total,
         gpus=gpus,

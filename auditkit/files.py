@@ -1,4 +1,4 @@
-"""File helpers shared by the writers and the model loader: atomic writes and content hashes."""
+"""File helpers: atomic writes, content hashes, reading user files, paths written in suites."""
 
 from __future__ import annotations
 
@@ -6,6 +6,11 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator, ValidationInfo
+
+from auditkit.errors import UserError
 
 _CHUNK = 1 << 20
 _sha256_memo: dict[tuple[str, int, int], str] = {}
@@ -37,3 +42,31 @@ def sha256_file(path: Path) -> str:
                 digest.update(chunk)
         _sha256_memo[key] = digest.hexdigest()
     return _sha256_memo[key]
+
+
+def read_user_text(path: Path) -> str:
+    """A user's text file (suite, data), with every failure a one-line ``UserError``."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{path}: file not found") from None
+    except UnicodeDecodeError as exc:
+        bad_line = exc.object[: exc.start].count(b"\n") + 1
+        raise UserError(
+            f"{path}: cannot read: {exc} (line {bad_line}); save the file as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc}") from None
+
+
+def _resolve_suite_path(value: Path, info: ValidationInfo) -> Path:
+    base_dir = Path((info.context or {}).get("base_dir", "."))
+    path = value.expanduser()
+    path = path if path.is_absolute() else base_dir / path
+    if not path.exists():
+        raise ValueError(f"file not found: {path}")
+    return path
+
+
+SuitePath = Annotated[Path, AfterValidator(_resolve_suite_path)]
+"""A path written in a suite: relative to the suite file, and required to exist."""

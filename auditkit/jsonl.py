@@ -9,6 +9,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from auditkit.errors import UserError
+from auditkit.files import read_user_text
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
 MAX_REPORTED = 20
@@ -16,17 +17,7 @@ MAX_REPORTED = 20
 
 def read_jsonl(path: Path, item_type: type[ItemT]) -> list[ItemT]:
     """Parse each non-blank line of ``path`` as ``item_type``; report all bad lines at once."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise UserError(f"{path}: file not found") from None
-    except UnicodeDecodeError as exc:
-        bad_line = exc.object[: exc.start].count(b"\n") + 1
-        raise UserError(
-            f"{path}: cannot read: {exc} (line {bad_line}); save the file as UTF-8"
-        ) from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc}") from None
+    lines = read_user_text(path).splitlines()
     items: list[ItemT] = []
     problems: list[str] = []
     for number, line in enumerate(lines, start=1):

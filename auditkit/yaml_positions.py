@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from auditkit.errors import UserError
+from auditkit.files import read_user_text
 
 Location = tuple[str | int, ...]
 Positions = dict[Location, tuple[int, int]]
@@ -19,17 +20,7 @@ Positions = dict[Location, tuple[int, int]]
 
 def load_yaml(path: Path) -> tuple[Any, Positions]:
     """Parse ``path`` and return the data plus the 1-based (line, column) of every key and item."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"{path}: file not found") from None
-    except UnicodeDecodeError as exc:
-        bad_line = exc.object[: exc.start].count(b"\n") + 1
-        raise UserError(
-            f"{path}: cannot read: {exc} (line {bad_line}); save the file as UTF-8"
-        ) from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc}") from None
+    text = read_user_text(path)
     try:
         loader = yaml.SafeLoader(text)
     except yaml.reader.ReaderError as exc:  # raised before parsing: control characters

@@ -9,7 +9,6 @@ absent otherwise.
 from __future__ import annotations
 
 import os
-import platform
 from typing import Any
 
 import torch
@@ -155,14 +154,9 @@ def model_footprint(model: PreTrainedModel, bytes_on_disk: int | None) -> Footpr
 def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return str(torch.cuda.get_device_name(device))
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    from auditkit.environment import cpu_name
+
+    return cpu_name()
 
 
 def reset_peak_memory(device: torch.device) -> None:

@@ -11,28 +11,16 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
+from pydantic import BaseModel, ConfigDict, Field
 
 from auditkit.engine.base import LanguageModel
+from auditkit.files import SuitePath as SuitePath  # re-exported for probe plugins
 from auditkit.gates import GateSpec
 from auditkit.results import Metric
 
 PROBES: dict[str, type[Probe[Any]]] = {}
-
-
-def _resolve_suite_path(value: Path, info: ValidationInfo) -> Path:
-    base_dir = Path((info.context or {}).get("base_dir", "."))
-    path = value.expanduser()
-    path = path if path.is_absolute() else base_dir / path
-    if not path.exists():
-        raise ValueError(f"file not found: {path}")
-    return path
-
-
-SuitePath = Annotated[Path, AfterValidator(_resolve_suite_path)]
-"""A path written in a suite: relative to the suite file, and required to exist."""
 
 
 class ProbeSpec(BaseModel):

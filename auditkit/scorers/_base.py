@@ -13,19 +13,18 @@ from __future__ import annotations
 import functools
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
+
+from auditkit.files import SuitePath
 
 DETOXIFY_MODELS = ("original", "unbiased", "multilingual", "original-small", "unbiased-small")
 SCORER_NAMES = (
@@ -49,19 +48,6 @@ class Scorer(ABC):
         """One score in [0, 1] per text, in order."""
 
 
-def _resolve_path(value: Path, info: ValidationInfo) -> Path:
-    # The same rule as every path in a suite: relative to the suite file, and it must exist.
-    base_dir = Path((info.context or {}).get("base_dir", "."))
-    path = value.expanduser()
-    path = path if path.is_absolute() else base_dir / path
-    if not path.exists():
-        raise ValueError(f"file not found: {path}")
-    return path
-
-
-ScorerPath = Annotated[Path, AfterValidator(_resolve_path)]
-
-
 class ScorerSpec(BaseModel):
     """Which scorer to use and its options (each option applies to the scorers named beside it)."""
 
@@ -71,12 +57,12 @@ class ScorerSpec(BaseModel):
         description="One of: " + ", ".join(SCORER_NAMES) + ".",
         json_schema_extra={"enum": list(SCORER_NAMES)},
     )
-    checkpoint: ScorerPath | None = Field(
+    checkpoint: SuitePath | None = Field(
         None,
         description="detoxify: a local detoxify checkpoint (a dict with 'config' and "
         "'state_dict') instead of the download.",
     )
-    huggingface_config_path: ScorerPath | None = Field(
+    huggingface_config_path: SuitePath | None = Field(
         None,
         description="detoxify: a local folder with the transformers config and tokenizer files, "
         "so that loading needs no network.",
@@ -86,7 +72,7 @@ class ScorerSpec(BaseModel):
         description="detoxify: allow a checkpoint holding pickled objects other than tensors "
         "and plain data (they can run code when loaded).",
     )
-    path: ScorerPath | None = Field(
+    path: SuitePath | None = Field(
         None, description="classifier: a local transformers sequence-classification folder."
     )
     label: str | None = Field(
