@@ -194,6 +194,7 @@ def run_probe(
         seed=seed,
         set_total=lambda steps: emit(Progress("total", steps)),
         advance=lambda steps: emit(Progress("advance", steps)),
+        model_info=loaded.info,
     )
     started = time.perf_counter()
     try:

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from auditkit.engine.base import LanguageModel
 from auditkit.files import SuitePath as SuitePath  # re-exported for probe plugins
 from auditkit.gates import GateSpec
-from auditkit.results import Metric
+from auditkit.results import Metric, ModelInfo
 
 PROBES: dict[str, type[Probe[Any]]] = {}
 
@@ -67,6 +67,8 @@ class ProbeContext:
     """Announce how many work steps the probe will take (for progress display)."""
     advance: Callable[[int], None] = lambda steps: None
     """Report that ``steps`` more work steps are done."""
+    model_info: ModelInfo | None = None
+    """What the loader measured about the model (files, load time), where a loader ran."""
 
 
 class Probe(ABC, Generic[SpecT]):

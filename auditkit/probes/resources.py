@@ -22,7 +22,7 @@ from auditkit.engine.base import DeviceOutOfMemory, Footprint, PerformanceModel
 from auditkit.engine.timing import Clock, TimedRun
 from auditkit.probes.base import Probe, ProbeContext, ProbeOutput, ProbeSpec, Sample, register_probe
 from auditkit.probes.latency import performance_engine
-from auditkit.results import Direction, Metric
+from auditkit.results import Direction, Metric, ModelInfo
 from auditkit.stats import bootstrap_interval
 
 RSS_INTERVAL_SECONDS = 0.005
@@ -58,7 +58,9 @@ class Resources(Probe[ResourcesSpec]):
     - ``parameter_bytes`` = bytes held by parameters; ``parameter_bytes/<dtype>`` the same per
       element type. Lower is better.
     - ``bytes_on_disk`` = size of the weight files the model was loaded from; only when the
-      engine knows it. Lower is better.
+      engine or the loader knows it. Lower is better.
+    - ``load_seconds`` = wall time the loader took to read the weights and place them on the
+      device (a cold start; with a GGUF file it includes dequantisation). Lower is better.
 
     From the workload (B = batch size used, N = ``new_tokens``, R = ``runs``, t_i = end-to-end
     time of timed run i). The workload starts at the largest of ``batch_sizes``; when the device
@@ -97,7 +99,7 @@ class Resources(Probe[ResourcesSpec]):
         ctx.set_total(self.spec.warmup + self.spec.runs)
         workload = self._workload(engine, clock, ctx)
         where = f"{footprint.device_name} ({footprint.device}, {footprint.dtype})"
-        metrics = _footprint_metrics(footprint)
+        metrics = _footprint_metrics(footprint, ctx.model_info)
         metrics += _workload_metrics(workload, self.spec.new_tokens, where, seed=ctx.seed)
         sample = Sample(
             item_id="footprint",
@@ -243,7 +245,7 @@ def _metric(
     )
 
 
-def _footprint_metrics(footprint: Footprint) -> list[Metric]:
+def _footprint_metrics(footprint: Footprint, info: ModelInfo | None) -> list[Metric]:
     metrics = [
         _metric("parameters", float(footprint.parameters), "none", "parameter elements"),
         _metric(
@@ -257,13 +259,20 @@ def _footprint_metrics(footprint: Footprint) -> list[Metric]:
         _metric(f"parameter_bytes/{dtype}", float(size), "lower", f"bytes of {dtype} parameters")
         for dtype, size in footprint.parameter_bytes.items()
     ]
-    if footprint.bytes_on_disk is not None:
+    on_disk = footprint.bytes_on_disk
+    if on_disk is None and info is not None and info.bytes_on_disk > 0:
+        on_disk = info.bytes_on_disk
+    if on_disk is not None:
+        metrics.append(
+            _metric("bytes_on_disk", float(on_disk), "lower", "size of the weight files loaded")
+        )
+    if info is not None:
         metrics.append(
             _metric(
-                "bytes_on_disk",
-                float(footprint.bytes_on_disk),
+                "load_seconds",
+                info.load_seconds,
                 "lower",
-                "size of the weight files loaded",
+                "wall time to load the model onto its device (cold start)",
             )
         )
     return metrics

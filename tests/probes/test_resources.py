@@ -61,6 +61,24 @@ def test_resources_of_a_tiny_model(tiny_llama_dir: Path) -> None:
     assert details["out_of_memory_batch_sizes"] == []
 
 
+def test_load_time_and_disk_size_come_from_the_loader(tiny_llama_dir: Path) -> None:
+    from auditkit.models.loader import load_model
+    from auditkit.models.spec import ModelSpec
+
+    model_spec = ModelSpec.model_validate(
+        {"id": "m", "source": f"hf:{tiny_llama_dir}"}, context={"base_dir": "."}
+    )
+    loaded = load_model(model_spec, "cpu")
+    context = ProbeContext(model=loaded.engine, model_id="m", seed=3, model_info=loaded.info)
+    output = Resources(spec(batch_sizes=[1], **SMALL_WORKLOAD)).run(context)
+    metrics = {m.name: m for m in output.metrics}
+    assert metrics["load_seconds"].value == loaded.info.load_seconds > 0
+    assert metrics["load_seconds"].direction == "lower"
+    assert metrics["bytes_on_disk"].value == loaded.info.bytes_on_disk > 0
+    # without a loader (an engine built by hand) there is no load time to report
+    assert "load_seconds" not in run(loaded.engine, batch_sizes=[1], **SMALL_WORKLOAD)[0]
+
+
 def test_throughput_formulas_on_the_simulated_mock() -> None:
     metrics, output = run(MockModel(), batch_sizes=[4], prompt_tokens=10, new_tokens=6, runs=3)
     seconds = 0.002 + 1e-5 * 4 * 10 + 5 * (0.004 + 1e-4 * 4)  # one simulated run
