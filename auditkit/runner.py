@@ -346,7 +346,7 @@ class AuditRun:
         if outcome.status != "ok":
             return
         headline = ", ".join(
-            f"{m['name']}={_number(m['value'])}"
+            f"{m['name']}={_headline_value(m)}"
             for m in outcome.metrics[:3]
             if m.get("group") is None
         )
@@ -516,8 +516,14 @@ def _valid_info(value: dict[str, Any] | None) -> ModelInfo | None:
         return None
 
 
-def _number(value: Any) -> str:
-    return f"{value:.3f}" if isinstance(value, (int, float)) else "nan"
+def _headline_value(metric: dict[str, Any]) -> str:
+    """A metric as the scorecard writes it (``58.5%``, ``513.1 MiB``, ``0.551``)."""
+    from auditkit.report.table import format_value
+
+    try:
+        return format_value(Metric.model_validate(metric))
+    except ValueError:
+        return "nan"
 
 
 def exit_code_for(result: AuditResult) -> ExitCode:

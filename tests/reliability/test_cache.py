@@ -95,7 +95,7 @@ def test_a_second_run_takes_everything_from_the_cache_without_loading(
         tmp_path / "second" / "samples.jsonl"
     ).read_bytes()
     assert "[1/2] short: every probe cached, model not loaded" in log
-    assert "short × mc: accuracy=0.500, accuracy_norm=0.750, brier=" in log
+    assert "short × mc: accuracy=50.0%, accuracy_norm=75.0%, brier=" in log
 
 
 def test_errors_are_not_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
