@@ -13,6 +13,7 @@ from typing import ClassVar, Generic, TypeVar, cast
 
 from pydantic import BaseModel, Field
 
+from auditkit.errors import UserError
 from auditkit.jsonl import read_jsonl
 from auditkit.probes.base import Probe, ProbeSpec, SuitePath
 
@@ -36,14 +37,19 @@ ItemT = TypeVar("ItemT", bound=BaseModel)
 class DatasetProbe(Probe[DatasetSpecT], Generic[DatasetSpecT, ItemT]):
     """A probe whose work items are the lines of one JSONL file."""
 
-    builtin: ClassVar[str]
-    """The shipped file used when the suite names no ``data``, relative to the package."""
+    builtin: ClassVar[str | None] = None
+    """The file auditkit ships for this probe, used when the suite names no ``data``, relative
+    to the package; ``None``: the suite must name one."""
     Item: ClassVar[type[BaseModel]]
     """The model each line is validated against."""
 
     @property
     def data_path(self) -> Path:
-        return self.spec.data if self.spec.data is not None else builtin_data(self.builtin)
+        if self.spec.data is not None:
+            return self.spec.data
+        if self.builtin is None:
+            raise UserError(f"probe {self.spec.id!r} ({self.kind}) needs `data:` (a JSONL file)")
+        return builtin_data(self.builtin)
 
     def data_files(self) -> list[Path]:
         return [self.data_path]
