@@ -17,3 +17,14 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder with a tiny random Llama (safetensors) and its tokenizer, built once per run."""
     return build_llama(tmp_path_factory.mktemp("models") / "tiny-llama")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gguf_conversion_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Converted GGUF checkpoints go to a folder of this test run, never the user's cache (one
+    folder for the whole run: SmolLM2 is converted once however many tests load it)."""
+    from auditkit.models.gguf_cache import CACHE_ENV
+
+    folder = tmp_path_factory.mktemp("gguf-cache")
+    os.environ[CACHE_ENV] = str(folder)
+    return folder

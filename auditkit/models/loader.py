@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from auditkit.engine.base import LanguageModel
 from auditkit.engine.mock import MockModel
 from auditkit.errors import ModelLoadError
+from auditkit.models.gguf_cache import load_gguf
 from auditkit.models.metadata import (
     PICKLE_WEIGHT_SUFFIXES,
     card_license,
@@ -269,31 +270,40 @@ def _from_pretrained(
     )
 
     common: dict[str, Any] = {"trust_remote_code": spec.trust_remote_code}
-    if checkpoint.gguf_file:
-        common["gguf_file"] = checkpoint.gguf_file
     if spec.revision and not Path(checkpoint.location).exists():
         common["revision"] = spec.revision
-    tokenizer = AutoTokenizer.from_pretrained(checkpoint.location, **common)
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
     dtype: Any
     if spec.dtype != "auto":
         dtype = getattr(torch, spec.dtype)
     else:
         # GGUF weights are de-quantized, and int8 dynamic quantization starts from float32.
         dtype = torch.float32 if checkpoint.gguf_file or spec.quantization else "auto"
-    weights: dict[str, Any] = {}
+    options: dict[str, Any] = {**common, "dtype": dtype}
     safe = any(f.suffix == ".safetensors" for f in checkpoint.files)
     if not checkpoint.gguf_file and (not spec.allow_pickle or safe):
-        weights["use_safetensors"] = True
+        options["use_safetensors"] = True
     if spec.device_map is not None:
-        weights["device_map"] = spec.device_map
+        options["device_map"] = spec.device_map
     auto_class: Any = (
         AutoModelForSequenceClassification
         if spec.task == "sequence-classification"
         else AutoModelForCausalLM
     )
-    model = auto_class.from_pretrained(checkpoint.location, dtype=dtype, **common, **weights)
+
+    def load(location: str, kwargs: dict[str, Any]) -> tuple[Any, Any]:
+        tokenizer_kwargs = {
+            k: v for k, v in kwargs.items() if k in ("trust_remote_code", "revision", "gguf_file")
+        }
+        tokenizer = AutoTokenizer.from_pretrained(location, **tokenizer_kwargs)
+        return auto_class.from_pretrained(location, **kwargs), tokenizer
+
+    if checkpoint.gguf_file:
+        gguf = Path(checkpoint.location) / checkpoint.gguf_file
+        model, tokenizer = load_gguf(gguf, auto_class.__name__, load, options)
+    else:
+        model, tokenizer = load(checkpoint.location, options)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer
 
 

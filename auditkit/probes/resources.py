@@ -60,7 +60,9 @@ class Resources(Probe[ResourcesSpec]):
     - ``bytes_on_disk`` = size of the weight files the model was loaded from; only when the
       engine or the loader knows it. Lower is better.
     - ``load_seconds`` = wall time the loader took to read the weights and place them on the
-      device (a cold start; with a GGUF file it includes dequantisation). Lower is better.
+      device. Lower is better. A GGUF file is de-quantized on its first load only, later loads
+      read auditkit's converted copy (``auditkit.models.gguf_cache``): compare GGUF load times
+      between runs that both converted, or both did not.
 
     From the workload (B = batch size used, N = ``new_tokens``, R = ``runs``, t_i = end-to-end
     time of timed run i). The workload starts at the largest of ``batch_sizes``; when the device
