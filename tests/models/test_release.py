@@ -8,17 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from auditkit.models.loader import load_model
+from auditkit.models.loader import LoadedModel, load_model
 from auditkit.models.spec import ModelSpec
+
+
+def load_tiny(folder: Path) -> LoadedModel:
+    spec = ModelSpec.model_validate(
+        {"id": "m", "source": f"hf:{folder}"}, context={"base_dir": "."}
+    )
+    return load_model(spec, "cpu")
 
 
 def test_close_frees_the_weights_by_reference_counting(
     tiny_llama_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spec = ModelSpec.model_validate(
-        {"id": "m", "source": f"hf:{tiny_llama_dir}"}, context={"base_dir": "."}
-    )
-    loaded = load_model(spec, "cpu")
+    loaded = load_tiny(tiny_llama_dir)
     weights = weakref.ref(loaded.engine.model)  # type: ignore[attr-defined]
     collections: list[int] = []
     monkeypatch.setattr(gc, "collect", lambda *a: collections.append(1) or 0)
@@ -30,10 +34,7 @@ def test_close_frees_the_weights_by_reference_counting(
 def test_close_collects_when_a_cycle_holds_the_model(
     tiny_llama_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spec = ModelSpec.model_validate(
-        {"id": "m", "source": f"hf:{tiny_llama_dir}"}, context={"base_dir": "."}
-    )
-    loaded = load_model(spec, "cpu")
+    loaded = load_tiny(tiny_llama_dir)
     model = loaded.engine.model  # type: ignore[attr-defined]
     model.cycle = [model]  # a reference cycle through the model
     weights = weakref.ref(model)
