@@ -35,7 +35,12 @@ class LatencySpec(ProbeSpec):
         default_factory=lambda: [1, 4], min_length=1, description="Prompts per batch."
     )
     warmup: int = Field(1, ge=0, description="Untimed runs before each setting's timed runs.")
-    min_runs: int = Field(3, ge=1, description="Timed runs per setting, at least.")
+    min_runs: int = Field(
+        10,
+        ge=1,
+        description="Timed runs per setting, at least (10 gives the median a distribution-free "
+        "95% interval; fewer leave it open).",
+    )
     min_seconds: float = Field(
         1.0, ge=0, description="Timed runs continue until their total time reaches this."
     )

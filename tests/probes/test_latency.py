@@ -54,7 +54,8 @@ def run_probe(probe: Latency, model: Any = None, seed: int = 7) -> dict[str, Met
 def test_statistics_on_a_scripted_clock() -> None:
     clock = runs_clock([(0.5, 2.0), (0.010, 0.100), (0.020, 0.120), (0.030, 0.200)])
     probe = Latency(
-        spec(batch_sizes=[2], prompt_tokens=[8], new_tokens=5, min_seconds=0.0), clock=clock
+        spec(batch_sizes=[2], prompt_tokens=[8], new_tokens=5, min_runs=3, min_seconds=0.0),
+        clock=clock,
     )
     metrics = run_probe(probe)
     # the warm-up run (0.5 s, 2.0 s) is not counted
@@ -123,6 +124,17 @@ def test_mock_dry_runs_are_deterministic() -> None:
     assert first["b4_p128/prefill_ms"].value == pytest.approx(2.0 + 0.01 * 4 * 128)
 
 
+def test_default_run_count_bounds_the_median() -> None:
+    # with the default 10 runs the median's distribution-free 95% interval is [x(2), x(9)]
+    runs = [(0.0005, (i + 1) / 1000.0) for i in range(11)]  # the first is the warm-up
+    probe = Latency(
+        spec(batch_sizes=[1], prompt_tokens=[4], min_seconds=0.0), clock=runs_clock(runs)
+    )
+    p50 = run_probe(probe)["b1_p4/e2e_ms_p50"]
+    assert p50.n == 10
+    assert (p50.ci_low, p50.ci_high) == (pytest.approx(3.0), pytest.approx(10.0))
+
+
 def test_spec_defaults_and_limits() -> None:
     defaults = spec()
     assert defaults.model_dump(exclude=set(ProbeSpec.model_fields)) == {
@@ -130,7 +142,7 @@ def test_spec_defaults_and_limits() -> None:
         "new_tokens": 32,
         "batch_sizes": [1, 4],
         "warmup": 1,
-        "min_runs": 3,
+        "min_runs": 10,
         "min_seconds": 1.0,
         "max_runs": 50,
     }
