@@ -209,10 +209,11 @@ def _load_transformers(
         placed = placed or {str(p.device) for p in model.parameters()}  # one device: no map
         device = "auto: " + ", ".join(sorted(f"cuda:{d}" if d.isdigit() else d for d in placed))
     dtype = next(model.parameters()).dtype
-    engine = _engine(spec, model, tokenizer)
+    files = describe_files(checkpoint.files)
+    on_disk = sum(f.bytes for f in files)
+    engine = _engine(spec, model, tokenizer, bytes_on_disk=on_disk)
     if spec.license:
         license_id, license_source = spec.license, "suite"
-    files = describe_files(checkpoint.files)
     info = ModelInfo(
         source=spec.source,
         resolved=(
@@ -222,7 +223,7 @@ def _load_transformers(
         ),
         architecture=type(model).__name__,
         parameters=parameters,
-        bytes_on_disk=sum(f.bytes for f in files),
+        bytes_on_disk=on_disk,
         files=files,
         license=license_id,
         license_source=license_source,
@@ -237,7 +238,11 @@ def _load_transformers(
 
 
 def _engine(
-    spec: ModelSpec, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase
+    spec: ModelSpec,
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    *,
+    bytes_on_disk: int,
 ) -> LanguageModel:
     if spec.task == "sequence-classification":
         from auditkit.engine.classifier import HFSequenceClassifier
@@ -245,7 +250,7 @@ def _engine(
         return HFSequenceClassifier(model, tokenizer, name=spec.id)
     from auditkit.engine.hf import HFCausalLM
 
-    return HFCausalLM(model, tokenizer, name=spec.id)
+    return HFCausalLM(model, tokenizer, name=spec.id, bytes_on_disk=bytes_on_disk)
 
 
 def _adapter_base(adapter: Path) -> ModelSource:

@@ -58,7 +58,7 @@ class Resources(Probe[ResourcesSpec]):
     - ``parameter_bytes`` = bytes held by parameters; ``parameter_bytes/<dtype>`` the same per
       element type. Lower is better.
     - ``bytes_on_disk`` = size of the weight files the model was loaded from; only when the
-      engine or the loader knows it. Lower is better.
+      engine knows it. Lower is better.
     - ``load_seconds`` = wall time the loader took to read the weights and place them on the
       device. Lower is better. A GGUF file is de-quantized on its first load only, later loads
       read auditkit's converted copy (``auditkit.models.gguf_cache``): compare GGUF load times
@@ -261,12 +261,14 @@ def _footprint_metrics(footprint: Footprint, info: ModelInfo | None) -> list[Met
         _metric(f"parameter_bytes/{dtype}", float(size), "lower", f"bytes of {dtype} parameters")
         for dtype, size in footprint.parameter_bytes.items()
     ]
-    on_disk = footprint.bytes_on_disk
-    if on_disk is None and info is not None and info.bytes_on_disk > 0:
-        on_disk = info.bytes_on_disk
-    if on_disk is not None:
+    if footprint.bytes_on_disk is not None:
         metrics.append(
-            _metric("bytes_on_disk", float(on_disk), "lower", "size of the weight files loaded")
+            _metric(
+                "bytes_on_disk",
+                float(footprint.bytes_on_disk),
+                "lower",
+                "size of the weight files loaded",
+            )
         )
     if info is not None:
         metrics.append(
