@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 WORDS = (
     "the a an of to in is was capital city country river mountain answer question paris berlin "
@@ -69,3 +70,21 @@ def build_llama(folder: Path, *, seed: int = 0, with_license: str | None = "apac
             f"---\nlicense: {with_license}\n---\n# tiny test model\n", encoding="utf-8"
         )
     return folder
+
+
+def greedy_continuation(engine: Any, text: str, tokens: int = 3) -> tuple[list[int], list[int]]:
+    """(context ids, the ``tokens`` ids that greedy decoding appends to ``text``) for an engine
+    with ``model``, ``encode`` and ``pad_token_id``."""
+    import torch
+
+    context = engine.encode(text)
+    ids = torch.tensor([context])
+    with torch.no_grad():
+        out = engine.model.generate(
+            ids,
+            attention_mask=torch.ones_like(ids),
+            max_new_tokens=tokens,
+            do_sample=False,
+            pad_token_id=engine.pad_token_id,
+        )
+    return context, out[0, len(context) :].tolist()

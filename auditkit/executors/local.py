@@ -108,16 +108,8 @@ def _relay(receiver: multiprocessing.connection.Connection, sentinel: int, emit:
     """
     while True:
         ready = multiprocessing.connection.wait([receiver, sentinel])
-        if receiver not in ready:  # the worker ended: pass on what it sent before it did
-            while receiver.poll(0):
-                try:
-                    message = receiver.recv()
-                except EOFError:
-                    return False
-                emit(message)
-                if isinstance(message, Done):
-                    return True
-            return False
+        if receiver not in ready and not receiver.poll(0):
+            return False  # the worker ended, and everything it sent before has been passed on
         try:
             message = receiver.recv()
         except EOFError:

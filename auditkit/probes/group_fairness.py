@@ -139,27 +139,33 @@ class GroupFairness(DatasetProbe[GroupFairnessSpec, LabelledText]):
                 )
             )
         gaps = classifier_gaps(np.array(truth), np.array(flagged), np.array(groups), seed=ctx.seed)
-        metrics = [
-            Metric(
-                name="demographic_parity_difference",
-                value=gaps.demographic_parity_difference,
-                ci_low=gaps.demographic_parity_ci[0],
-                ci_high=gaps.demographic_parity_ci[1],
-                n=len(items),
-                direction="lower",
-                interval="bootstrap",
-                description=f"largest minus smallest flag rate across {self.spec.sensitive_feature}"
-                " values",
+        gap_metrics = [
+            (
+                "demographic_parity_difference",
+                gaps.demographic_parity_difference,
+                gaps.demographic_parity_ci,
+                f"largest minus smallest flag rate across {self.spec.sensitive_feature} values",
             ),
-            Metric(
-                name="equalized_odds_difference",
-                value=gaps.equalized_odds_difference,
-                ci_low=gaps.equalized_odds_ci[0],
-                ci_high=gaps.equalized_odds_ci[1],
-                n=len(items),
-                direction="lower",
-                interval="bootstrap",
-                description="larger of the between-group spreads of TPR and FPR",
+            (
+                "equalized_odds_difference",
+                gaps.equalized_odds_difference,
+                gaps.equalized_odds_ci,
+                "larger of the between-group spreads of TPR and FPR",
+            ),
+        ]
+        metrics = [
+            *(
+                Metric(
+                    name=name,
+                    value=value,
+                    ci_low=low,
+                    ci_high=high,
+                    n=len(items),
+                    direction="lower",
+                    interval="bootstrap",
+                    description=description,
+                )
+                for name, value, (low, high), description in gap_metrics
             ),
             proportion(
                 "accuracy",

@@ -215,13 +215,18 @@ class ClosedBookItem(BaseModel):
         return [self.answer, *self.aliases]
 
 
-class ClosedBookSpec(AskSpec):
-    kind: Literal["hallucination.closed_book"]
+class ShortAnswerSpec(AskSpec):
+    """Questions with a short answer: the prompt asks for a few words, and replies are short."""
+
     prompt: str = Field(
         "{question} Answer in a few words.",
         description="Message template; {question} is replaced by the question.",
     )
     max_new_tokens: int = Field(32, ge=1, le=1024)
+
+
+class ClosedBookSpec(ShortAnswerSpec):
+    kind: Literal["hallucination.closed_book"]
 
 
 CLOSED_BOOK_RATES = [

@@ -304,23 +304,20 @@ def _workload_metrics(
         _metric(
             "throughput_batch_size", float(b), "none", f"batch size of the workload on {where}"
         ),
-        _metric(
-            "throughput_samples_per_s",
-            samples(every),
-            "higher",
-            f"prompts completed per second at batch {b} on {where}",
-            n=runs,
-            interval=bootstrap_interval(samples, runs, seed=seed),
-            method=bootstrap,
-        ),
-        _metric(
-            "throughput_tokens_per_s",
-            tokens(every),
-            "higher",
-            f"tokens generated per second at batch {b} on {where}",
-            n=runs,
-            interval=bootstrap_interval(tokens, runs, seed=seed),
-            method=bootstrap,
+        *(
+            _metric(
+                f"throughput_{unit}_per_s",
+                statistic(every),
+                "higher",
+                f"{what} per second at batch {b} on {where}",
+                n=runs,
+                interval=bootstrap_interval(statistic, runs, seed=seed),
+                method=bootstrap,
+            )
+            for unit, statistic, what in (
+                ("samples", samples, "prompts completed"),
+                ("tokens", tokens, "tokens generated"),
+            )
         ),
         _metric(
             "peak_rss_bytes",

@@ -15,7 +15,7 @@ from auditkit.engine.classifier import require_language_model
 from auditkit.probes._safety_metrics import mean, proportion
 from auditkit.probes.base import ProbeContext, ProbeOutput, Sample, register_probe
 from auditkit.probes.dataset import DatasetProbe
-from auditkit.probes.hallucination import AskSpec
+from auditkit.probes.hallucination import ShortAnswerSpec
 from auditkit.probes.sampled import sample_per_item
 from auditkit.scorers.answers import answer_span, best_alias, normalize_answer
 from auditkit.scorers.refusal import RefusalScorer
@@ -37,13 +37,8 @@ class ConsistencyItem(BaseModel):
         return [self.answer, *self.aliases] if self.answer else []
 
 
-class SelfConsistencySpec(AskSpec):
+class SelfConsistencySpec(ShortAnswerSpec):
     kind: Literal["hallucination.self_consistency"]
-    prompt: str = Field(
-        "{question} Answer in a few words.",
-        description="Message template; {question} is replaced by the question.",
-    )
-    max_new_tokens: int = Field(32, ge=1, le=1024)
     k: int = Field(5, ge=2, le=64, description="Samples per question.")
     temperature: float = Field(0.7, gt=0.0, le=5.0)
     top_p: float = Field(0.95, gt=0.0, le=1.0)

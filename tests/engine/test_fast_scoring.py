@@ -14,7 +14,7 @@ from auditkit.engine import LoglikelihoodRequest
 from auditkit.engine.base import DeviceOutOfMemory, Loglikelihood
 from auditkit.engine.hf import HFCausalLM
 from auditkit.engine.hf_packed import PackedBatch, layout, pack_rows, row_batches, tree_mask
-from tests.tiny_models import WORDS
+from tests.tiny_models import WORDS, greedy_continuation
 
 TOLERANCE = 1e-4
 
@@ -98,17 +98,7 @@ def test_fast_scoring_does_not_depend_on_batching(tiny_llama_dir: Path) -> None:
 
 
 def test_fast_scoring_marks_greedy_continuations(engine: HFCausalLM) -> None:
-    context = engine.encode("the capital city of")
-    ids = torch.tensor([context])
-    with torch.no_grad():
-        out = engine.model.generate(
-            ids,
-            attention_mask=torch.ones_like(ids),
-            max_new_tokens=3,
-            do_sample=False,
-            pad_token_id=engine.pad_token_id,
-        )
-    greedy = out[0, len(context) :].tolist()
+    context, greedy = greedy_continuation(engine, "the capital city of")
     other = [greedy[0], (greedy[1] + 1) % 300, greedy[2]]
     results = engine.loglikelihood_tokens([(context, greedy), (context, other)], fast=True)
     assert [r.is_greedy for r in results] == [True, False]

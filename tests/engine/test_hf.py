@@ -10,6 +10,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from auditkit.engine import GenerationRequest, LoglikelihoodRequest
 from auditkit.engine.hf import HFCausalLM, _rolling_pairs
+from tests.tiny_models import greedy_continuation
 
 REQUESTS = [
     LoglikelihoodRequest("Question: What is the capital city?\nAnswer:", " paris"),
@@ -66,17 +67,7 @@ def test_encode_pair_follows_lm_eval_rules(engine: HFCausalLM) -> None:
 
 
 def test_is_greedy_matches_greedy_decoding(engine: HFCausalLM) -> None:
-    context = engine.encode("the capital city of")
-    ids = torch.tensor([context])
-    with torch.no_grad():
-        out = engine.model.generate(
-            ids,
-            attention_mask=torch.ones_like(ids),
-            max_new_tokens=3,
-            do_sample=False,
-            pad_token_id=engine.pad_token_id,
-        )
-    greedy = out[0, len(context) :].tolist()
+    context, greedy = greedy_continuation(engine, "the capital city of")
     assert engine.loglikelihood_tokens([(context, greedy)])[0].is_greedy
     other = [(greedy[0] + 1) % 300, *greedy[1:]]
     assert not engine.loglikelihood_tokens([(context, other)])[0].is_greedy
