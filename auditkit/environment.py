@@ -36,6 +36,32 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags as Linux lists them (``avx2``, ``avx512_bf16``, ``amx_bf16``…);
+    empty where the system does not say."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("flags"):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def native_cpu_dtype(dtype: str) -> bool | None:
+    """Whether this CPU computes ``dtype`` natively (``None``: unknown, e.g. not Linux).
+
+    bfloat16 needs AVX-512 BF16 or AMX; float16 needs AVX-512 FP16 or AMX-FP16. Without them
+    PyTorch converts to float32 and back around every operation (about 7× slower than float32
+    on an AVX2 CPU)."""
+    flags = cpu_flags()
+    if not flags:
+        return None
+    needed = {"bfloat16": {"avx512_bf16", "amx_bf16"}, "float16": {"avx512_fp16", "amx_fp16"}}
+    return bool(flags & needed[dtype]) if dtype in needed else True
+
+
 def _package_versions() -> dict[str, str]:
     versions = {}
     for name in RECORDED_PACKAGES:

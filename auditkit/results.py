@@ -100,6 +100,9 @@ class ModelInfo(_Frozen):
     trust_remote_code: bool = False
     adapter: str | None = None
     """For PEFT models: the adapter directory; ``resolved`` is then the base model."""
+    notes: list[str] = Field(default_factory=list)
+    """What a reader of this model's numbers must know about how it ran (e.g. an emulated
+    dtype, a scoring path turned off), shown with the model in the progress line and reports."""
 
 
 class ProbeResult(_Frozen):
@@ -201,6 +204,51 @@ class ProbeSummary(_Frozen):
     id: str
     kind: str
     params: dict[str, Any]
+    judges: list[str] = Field(default_factory=list)
+    """The judges whose verdicts this probe's rates count (their cards are in
+    ``AuditResult.judges``)."""
+
+
+class Proportion(_Frozen):
+    """A measured share with its 95% Wilson interval."""
+
+    value: float
+    ci_low: float
+    ci_high: float
+    n: int
+
+
+class LabelCard(_Frozen):
+    """How well a judge finds one of its labels on its validation set."""
+
+    label: str
+    sensitivity: Proportion
+    """P(verdict = label | truth = label)."""
+    specificity: Proportion
+    """P(verdict ≠ label | truth ≠ label)."""
+
+
+class JudgeCard(_Frozen):
+    """A judge measured on its labelled validation set (``auditkit judge --card``)."""
+
+    judge: str
+    version: str
+    """The version of the judge's rules that was measured."""
+    question: str
+    """What the judge decides, in one line."""
+    n: int
+    """Rows in the set the card was measured on."""
+    accuracy: Proportion
+    """Share of rows whose verdict equals the label."""
+    labels: list[LabelCard]
+    measured_on: Literal["heldout", "development"] = "heldout"
+    """``heldout``: rows never used to tune the rules (an honest estimate); ``development``: the
+    rows the rules were tuned on (optimistic)."""
+    development_accuracy: Proportion | None = None
+    """Accuracy on the development set, for comparison with the held-out card."""
+
+    def label(self, name: str) -> LabelCard:
+        return next(card for card in self.labels if card.label == name)
 
 
 class Environment(_Frozen):
@@ -234,6 +282,8 @@ class AuditResult(_Frozen):
     """Whether an inconclusive gate fails the audit (the suite's ``policy.inconclusive``)."""
     license_gate: bool = False
     """Whether licenses were gated (the suite's ``policy.license_gate``)."""
+    judges: list[JudgeCard] = Field(default_factory=list)
+    """The card of every judge a probe of this audit used, as measured by this auditkit."""
 
     @property
     def gate_failed(self) -> bool:

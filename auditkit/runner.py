@@ -40,6 +40,7 @@ from auditkit.results import (
     AuditResult,
     Environment,
     ErrorInfo,
+    JudgeCard,
     Metric,
     ModelInfo,
     ModelResult,
@@ -269,6 +270,8 @@ class AuditRun:
             f"loaded {state.spec.id}: {info.architecture}, {info.parameters / 1e6:.1f}M "
             f"parameters, {info.dtype} on {info.device} in {info.load_seconds:.1f}s"
         )
+        for note in info.notes:
+            self.progress.note(f"  note: {note}")
 
     def _load_failed(self, state: _ModelState, error: ErrorInfo, trace: str) -> None:
         self._log_error(state.spec.id, None, error.message, trace)
@@ -434,11 +437,13 @@ class AuditRun:
                     id=spec.id,
                     kind=spec.kind,
                     params=spec.model_dump(mode="json", exclude={"id", "kind"}),
+                    judges=[name for name, _ in probe_for(spec).judges_used()],
                 )
                 for spec in self.suite.probes
             ],
             models=self.model_results,
             environment=environment,
+            judges=_judge_cards(self.suite),
         )
 
     def _all_cached_on_gpu(self) -> bool:
@@ -531,3 +536,17 @@ def exit_code_for(result: AuditResult) -> ExitCode:
     if result.errors:
         return ExitCode.RUN_FAILED
     return ExitCode.GATE_FAILED if result.gate_failed else ExitCode.OK
+
+
+def _judge_cards(suite: Suite) -> list[JudgeCard]:
+    """The cards of the judges the suite's probes use (as each probe configures its judge),
+    each measured once per process."""
+    used: dict[str, tuple[str, dict[str, Any]]] = {}
+    for spec in suite.probes:
+        for name, options in probe_for(spec).judges_used():
+            used.setdefault(name + repr(sorted(options.items())), (name, options))
+    if not used:
+        return []
+    from auditkit.judges.card import judge_card
+
+    return [judge_card(name, **options).card for name, options in used.values()]

@@ -12,8 +12,8 @@ mask.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -44,6 +44,14 @@ from auditkit.engine.hf_packed import (
     score_batch_halving,
     tree_mask,
 )
+from auditkit.engine.hf_precision import (
+    LOW_PRECISION_TOLERANCE,
+    float32_head,
+    float64_attention,
+    has_reference_mode,
+    is_low_precision,
+    reference_weights,
+)
 from auditkit.engine.hf_stop import StopInNewText, TokenTexts
 from auditkit.engine.timing import Clock, TimedRun
 
@@ -67,17 +75,20 @@ class HFCausalLM:
         logits_budget: int | None = None,
         fast: bool = True,
         bytes_on_disk: int | None = None,
+        batch_size: int | None = None,
     ) -> None:
         """``batch_tokens`` bounds rows × longest row of a scoring batch; ``logits_budget``
         bounds the logits a shared-context batch computes, rows × columns × vocabulary (default
         2**26 on a CPU, 2**28 on an accelerator); ``fast`` turns on shared-context scoring;
-        ``bytes_on_disk`` is the size of the weight files, reported by ``footprint()``."""
+        ``bytes_on_disk`` is the size of the weight files, reported by ``footprint()``;
+        ``batch_size``, when given, is the most rows of any forward pass, scoring and generation
+        alike (it replaces ``max_batch_size`` and ``generation_batch_size``)."""
         self.model = model.eval()
         self.tokenizer = tokenizer
         self._name = name
         self.batch_tokens = batch_tokens
-        self.max_batch_size = max_batch_size
-        self.generation_batch_size = generation_batch_size
+        self.max_batch_size = batch_size or max_batch_size
+        self.generation_batch_size = batch_size or generation_batch_size
         self.fast = fast
         self.bytes_on_disk = bytes_on_disk
         self.device = next(model.parameters()).device
@@ -91,8 +102,14 @@ class HFCausalLM:
         self.pad_token_id: int = pad if pad is not None else (tokenizer.eos_token_id or 0)
         self.stats = ScoringStats()
         """What shared-context scoring did so far (batch sizes, out-of-memory halvings)."""
-        self._row_cap = max_batch_size
+        self._row_cap = self.max_batch_size
         self._packing_checked = False
+        self.low_precision = is_low_precision(model)
+        """bfloat16 / float16 weights: logits are computed in float32 (``float32_head``)."""
+        self.quantized = has_reference_mode(model)
+        """int8 layers: attention runs in float64 (``float64_attention``)."""
+        self.notes: list[str] = []
+        """What a user must know about how this engine scores (shown with the model's info)."""
         self._token_texts: TokenTexts | None = None
         self._ordinary_ids: torch.Tensor | None = None
 
@@ -182,13 +199,11 @@ class HFCausalLM:
     ) -> list[Loglikelihood]:
         """Score token-level (context, continuation) pairs: the work behind ``loglikelihood``."""
         wanted = self.fast if fast is None else fast
-        if (
-            wanted
-            and self.packing_supported
-            and (self._packing_checked or self._check_packing(pairs))
-        ):
-            return self._loglikelihood_packed(pairs, progress)
-        return self._loglikelihood_plain(pairs, progress)
+        packed = wanted and self.check_packing()
+        with float64_attention(self.quantized):
+            if packed:
+                return self._loglikelihood_packed(pairs, progress)
+            return self._loglikelihood_plain(pairs, progress)
 
     @property
     def packing_supported(self) -> bool:
@@ -204,30 +219,44 @@ class HFCausalLM:
             and layer_types == {"full_attention"}
         )
 
-    def _check_packing(self, pairs: Sequence[tuple[list[int], list[int]]]) -> bool:
-        """Once per engine: score a few pairs both ways; on a mismatch, warn and stay plain.
+    def check_packing(self) -> bool:
+        """Whether shared-context scoring equals plain scoring on this model (checked once).
 
-        Guards against architectures that derive positions or masks in ways the tree layout does
-        not reach (the tolerance allows for low-precision arithmetic only)."""
-        sample = [(c, t) for c, t in pairs[:8] if c and t and len(t) <= self.max_length]
-        if not sample:
-            return False
-        packed = self._loglikelihood_packed(sample, None)
-        plain = self._loglikelihood_plain(sample, None)
-        full_precision = self.model.dtype == torch.float32
-        for a, b in zip(packed, plain, strict=True):
-            tolerance = 1e-3 if full_precision else 0.05 * b.n_tokens
-            if abs(a.logprob - b.logprob) > tolerance:
-                warnings.warn(
-                    f"{self.name}: shared-context scoring disagrees with plain scoring "
-                    f"({a.logprob:.5f} vs {b.logprob:.5f}); using plain scoring",
-                    RuntimeWarning,
-                    stacklevel=3,
-                )
-                self.fast = False
-                return False
+        Scores seeded synthetic pairs (three contexts, continuations of 1–4 tokens) both ways in
+        float32, on the float32 reference of low-precision or quantized weights
+        (``reference_weights``): the check is about whether the architecture honours positions
+        and the tree mask, which no dtype or quantization changes, and in float32 a real
+        mismatch cannot hide in rounding noise. On a mismatch,
+        shared-context scoring is turned off and ``notes`` says so."""
+        if self._packing_checked or not (self.fast and self.packing_supported):
+            return self.fast and self.packing_supported
+        if self._ordinary_ids is None:
+            self._ordinary_ids = hf_perf.ordinary_token_ids(self.tokenizer)
+        ids = hf_perf.synthetic_prompts(self._ordinary_ids, 3, 16, seed=0).tolist()
+        pairs = [
+            (context[: 6 + 4 * c], context[12 : 12 + n])
+            for c, context in enumerate(ids)
+            for n in (1, 2, 4)
+        ]
+        try:
+            exact = not (self.low_precision or self.quantized)
+            with _nothing() if exact else reference_weights(self.model):
+                packed = self._loglikelihood_packed(pairs, None)
+                plain = self._loglikelihood_plain(pairs, None)
+            tolerance = 1e-3
+        except torch.OutOfMemoryError:  # no room for float32 copies: compare as it runs
+            packed = self._loglikelihood_packed(pairs, None)
+            plain = self._loglikelihood_plain(pairs, None)
+            tolerance = 2 * LOW_PRECISION_TOLERANCE * max(len(t) for _, t in pairs)
+        worst = max(abs(a.logprob - b.logprob) for a, b in zip(packed, plain, strict=True))
         self._packing_checked = True
-        return True
+        if worst > tolerance:
+            self.fast = False
+            self.notes.append(
+                f"scored one pair per row: shared-context scoring disagreed with plain scoring by "
+                f"{worst:.2g} nats on this architecture"
+            )
+        return self.fast
 
     def _loglikelihood_packed(
         self, pairs: Sequence[tuple[list[int], list[int]]], progress: ProgressCallback | None
@@ -294,7 +323,8 @@ class HFCausalLM:
 
         handle = head.register_forward_pre_hook(targets_only)
         try:
-            logits = self.model(**batch).logits
+            with float32_head(head, self.low_precision):
+                logits = self.model(**batch).logits
         finally:
             handle.remove()
         return logits.reshape(-1, logits.shape[-1])
@@ -370,7 +400,8 @@ class HFCausalLM:
         batch["use_cache"] = False
         if self._takes_logits_to_keep:
             batch["logits_to_keep"] = keep
-        logits = self.model(**batch).logits[:, -keep:, :].float()
+        with float32_head(self.model.get_output_embeddings(), self.low_precision):
+            logits = self.model(**batch).logits[:, -keep:, :].float()
         # logit − logsumexp rather than log_softmax: on a CPU, float32 log_softmax over a large
         # vocabulary is biased by a few 1e-6 per token; logsumexp is exact to float32 rounding.
         logprobs = logits - torch.logsumexp(logits, dim=-1, keepdim=True)
@@ -382,7 +413,11 @@ class HFCausalLM:
         """Whole-text log-likelihood in disjoint ``max_length`` windows (lm-eval's rule)."""
         totals = []
         for text in texts:
-            pairs = _rolling_pairs(self.prefix_token_id, self.encode(text), self.max_length)
+            tokens = self.encode(text)
+            if tokens and tokens[0] == self.prefix_token_id:
+                # A tokenizer that adds BOS itself: the prefix token already stands for it.
+                tokens = tokens[1:]
+            pairs = _rolling_pairs(self.prefix_token_id, tokens, self.max_length)
             totals.append(sum(r.logprob for r in self.loglikelihood_tokens(pairs)))
             if progress:
                 progress(1)
@@ -419,7 +454,7 @@ class HFCausalLM:
                     if stop
                     else []
                 )
-                with torch.inference_mode():
+                with torch.inference_mode(), float64_attention(self.quantized):
                     generated = self.model.generate(
                         **batch, generation_config=config, stopping_criteria=criteria
                     )
@@ -499,6 +534,11 @@ def _rolling_pairs(
         context = [prefix_token_id, *tokens[:start]][-window:]
         pairs.append((context, tokens[start : start + window]))
     return pairs
+
+
+@contextlib.contextmanager
+def _nothing() -> Iterator[None]:
+    yield
 
 
 def _chunks(items: list[PackedRow], size: int) -> Iterator[list[PackedRow]]:

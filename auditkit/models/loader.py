@@ -193,15 +193,9 @@ def _load_transformers(
             license_source = "adapter base"
     parameters = sum(p.numel() for p in model.parameters())
     if spec.quantization == "int8-dynamic":
-        if device != "cpu":
-            raise ModelLoadError(
-                "'int8-dynamic' quantization runs on the CPU only; set device: cpu"
-            )
-        if spec.dtype not in ("auto", "float32"):
-            raise ModelLoadError(
-                "'int8-dynamic' quantization starts from float32 weights; drop 'dtype'"
-            )
-        model = _quantize_int8_dynamic(model)
+        from auditkit.models.quantize import quantize_int8_dynamic
+
+        quantize_int8_dynamic(model)
     if spec.device_map is None:
         model.to(device)  # type: ignore[arg-type]  # transformers types to() narrowly
     else:  # placed by accelerate over the visible GPUs: record where each part went
@@ -233,8 +227,32 @@ def _load_transformers(
         load_seconds=time.perf_counter() - started,
         trust_remote_code=spec.trust_remote_code,
         adapter=str(adapter) if adapter else None,
+        notes=[*_variant_notes(spec, str(device)), *getattr(engine, "notes", [])],
     )
     return LoadedModel(spec, engine, info, [model])
+
+
+def _variant_notes(spec: ModelSpec, device: str) -> list[str]:
+    """What a reader of this variant's numbers must know about how it ran on ``device``."""
+    from auditkit.environment import native_cpu_dtype
+
+    notes = []
+    if (
+        spec.dtype in ("bfloat16", "float16")
+        and device == "cpu"
+        and native_cpu_dtype(spec.dtype) is False
+    ):
+        notes.append(
+            f"{spec.dtype} is emulated on this CPU (no native {spec.dtype} instructions): its "
+            "latency is not representative of hardware that has them"
+        )
+    if spec.quantization == "int8-dynamic" and not device.startswith("cuda"):
+        notes.append(
+            "int8: per-token int8 products computed exactly as float32 products on this CPU "
+            "(the int8 kernel is far slower here): scores are the int8 model's, latency is not "
+            "an int8 kernel's"
+        )
+    return notes
 
 
 def _engine(
@@ -250,7 +268,11 @@ def _engine(
         return HFSequenceClassifier(model, tokenizer, name=spec.id)
     from auditkit.engine.hf import HFCausalLM
 
-    return HFCausalLM(model, tokenizer, name=spec.id, bytes_on_disk=bytes_on_disk)
+    engine = HFCausalLM(
+        model, tokenizer, name=spec.id, bytes_on_disk=bytes_on_disk, batch_size=spec.batch_size
+    )
+    engine.check_packing()  # once, at load, so that its outcome is part of the model's info
+    return engine
 
 
 def _adapter_base(adapter: Path) -> ModelSource:
@@ -310,17 +332,3 @@ def _from_pretrained(
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer
-
-
-def _quantize_int8_dynamic(model: PreTrainedModel) -> PreTrainedModel:
-    import warnings
-
-    import torch
-
-    with warnings.catch_warnings():
-        # torch.ao's dynamic quantization is deprecated in favour of torchao but still correct.
-        warnings.simplefilter("ignore")
-        quantized: PreTrainedModel = torch.ao.quantization.quantize_dynamic(
-            model, {torch.nn.Linear}, dtype=torch.qint8
-        )
-    return quantized

@@ -123,7 +123,15 @@ class ModelSpec(BaseModel):
     runtime: Runtime = "transformers"
     dtype: Dtype = Field("auto", description="Weights dtype; 'auto' keeps the checkpoint's own.")
     quantization: Quantization | None = Field(
-        None, description="'int8-dynamic': int8 dynamic quantization of linear layers (CPU only)."
+        None,
+        description="'int8-dynamic': int8 weights (per output channel) and int8 activations "
+        "quantized per token at run time, in every linear layer; starts from float32 weights.",
+    )
+    batch_size: int | None = Field(
+        None,
+        ge=1,
+        description="The most rows in one forward pass (scoring and generation). Default: a "
+        "token budget decides (up to 64 rows for scoring, 16 for generation).",
     )
     base: str | None = Field(
         None, description="PEFT only: the base model source, when not the one the adapter names."
@@ -159,6 +167,11 @@ class ModelSpec(BaseModel):
             if self._source.kind != "peft":
                 raise ValueError("'base' applies to 'peft:' sources only")
             self._base = ModelSource.parse(self.base, base_dir)
+        if self.quantization == "int8-dynamic" and self.dtype not in ("auto", "float32"):
+            raise ValueError(
+                f"'int8-dynamic' quantization starts from float32 weights: drop "
+                f"'dtype: {self.dtype}' or the quantization"
+            )
         path = self._source.path
         if self.task == "sequence-classification" and path is not None and path.suffix == ".gguf":
             raise ValueError("GGUF files hold causal language models: use 'task: causal-lm'")

@@ -204,9 +204,9 @@ def test_disagreeing_packing_falls_back_to_plain(
     real_forward = broken._packed_forward
     monkeypatch.setattr(broken, "_packed_forward", lambda packed: real_forward(packed) * 0.5)
     requests = requests_of(questions()[:3])
-    with pytest.warns(RuntimeWarning, match="disagrees"):
-        results = broken.loglikelihood(requests)
+    results = broken.loglikelihood(requests)  # no warning: the fallback is a note
     assert not broken.fast
+    assert len(broken.notes) == 1 and "one pair per row" in broken.notes[0]
     assert_same_scores([], results, broken.loglikelihood(requests, fast=False))
 
 
