@@ -300,6 +300,58 @@ def cache_clear(
 
 
 @app.command()
+@_reports_user_errors
+def judge(
+    name: Optional[str] = typer.Argument(  # noqa: UP045
+        None,
+        help="A judge: abstention, refusal, premise, short_answer, answer_agreement; "
+        "premise-nli, abstention-nli (with --card and --source).",
+    ),
+    rows: Optional[Path] = typer.Argument(  # noqa: UP045
+        None, help="JSONL of rows: the item's fields (or item_id) and reply; samples.jsonl works."
+    ),
+    card: bool = typer.Option(
+        False, "--card", help="Print each judge's accuracy, sensitivity and specificity instead."
+    ),
+    source: Optional[Path] = typer.Option(  # noqa: UP045
+        None, "--source", help="With --card and an NLI judge: the local NLI model folder."
+    ),
+) -> None:
+    """Judge saved replies without a model, one JSON line per row; or print the judges' cards.
+
+    With --card: every judge (or NAME) measured on its shipped validation set, with 95% Wilson
+    intervals; the NLI judges need --source DIR. Rows that carry a `label` are also summarised as
+    a card on stderr."""
+    from auditkit.judges import JUDGES
+    from auditkit.judges.card import judge_card
+    from auditkit.judges.nli import NLIJudge
+    from auditkit.judges.rejudge import all_cards, card_text, json_line, judge_file
+
+    options: dict[str, Path] = {}
+    if source is not None:
+        nli = sorted(n for n, cls in JUDGES.items() if issubclass(cls, NLIJudge))
+        if not card or name not in nli:
+            raise UserError(f"--source goes with --card and an NLI judge: {', '.join(nli)}")
+        options["source"] = source
+    if card:
+        cards = [judge_card(name, **options)] if name else all_cards()
+        for number, each in enumerate(cards):
+            if number:
+                typer.echo("")
+            for line in card_text(each):
+                typer.echo(line)
+        return
+    if name is None or rows is None:
+        raise UserError("give a judge and a JSONL file of rows (or --card)")
+    results, measured = judge_file(name, rows)
+    for result in results:
+        typer.echo(json_line(result))
+    if measured is not None:
+        for line in card_text(measured, rows=str(rows)):
+            typer.echo(line, err=True)
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of suite files (for editor completion and validation)."""
     from auditkit.suite import json_schema

@@ -76,6 +76,13 @@ class Probe(ABC, Generic[SpecT]):
 
     kind: ClassVar[str]
     Spec: ClassVar[type[ProbeSpec]]
+    judges: ClassVar[tuple[str, ...]] = ()
+    """The judges (``auditkit.judges``) whose verdicts this probe's rates count; their cards go
+    into the audit's results beside the probe."""
+
+    def judges_used(self) -> list[tuple[str, dict[str, Any]]]:
+        """The judges this probe, as the suite configures it, uses: (name, options) each."""
+        return [(name, {}) for name in self.judges]
 
     def __init__(self, spec: SpecT) -> None:
         self.spec = spec

@@ -69,6 +69,8 @@ def test_fabricated_entities_scripted(tmp_path: Path) -> None:
     assert [(m.name, m.group) for m in output.metrics] == [
         ("hallucination_rate", None),
         ("abstention_rate", None),
+        ("hallucination_rate_corrected", None),
+        ("abstention_rate_corrected", None),
         ("hallucination_rate", "person"),
         ("abstention_rate", "person"),
         ("hallucination_rate", "place"),
@@ -84,7 +86,8 @@ def test_fabricated_entities_scripted(tmp_path: Path) -> None:
         "abstained",
         "hallucinated",
     ]
-    assert output.samples[1].details["abstention_patterns"] == ["cannot_find"]
+    assert "cannot_find" in output.samples[1].details["evidence"]["patterns"]
+    assert output.samples[1].details["judge"].startswith("abstention@")
     assert output.samples[0].input == "User: How tall is Mount Zog?\nAssistant:"
 
 
@@ -148,8 +151,17 @@ def test_closed_book_scripted(tmp_path: Path) -> None:
     assert metric(output, "accuracy", "geo").value == 0.5
     assert metric(output, "hallucination_rate", "math").value == 0.0
     names = [m.name for m in output.metrics if m.group is None]
-    assert names == ["accuracy", "hallucination_rate", "abstention_rate", "exact_match", "token_f1"]
-    assert output.samples[0].details["answer_span"] == "The capital of France is Paris."
+    assert names == [
+        "accuracy",
+        "hallucination_rate",
+        "abstention_rate",
+        "accuracy_corrected",
+        "hallucination_rate_corrected",
+        "abstention_rate_corrected",
+        "exact_match",
+        "token_f1",
+    ]
+    assert "Paris" in output.samples[0].details["evidence"]["answer_span"]
 
 
 PREMISES = [
@@ -214,7 +226,7 @@ def test_false_premise_scripted(tmp_path: Path) -> None:
     outcomes = [s.details["outcome"] for s in output.samples]
     # p5 has a premise keyword but no correction keyword of its own and no pushback: accepted.
     assert outcomes == ["accepted", "corrected", "abstained", "other", "accepted"]
-    assert output.samples[1].details["pushback"] == ["not_true"]
+    assert output.samples[1].details["evidence"]["pushback"]
     assert metric(output, "correction_rate").value == 0.2
     assert metric(output, "hallucination_rate").value == 0.4
     assert metric(output, "abstention_rate").value == 0.2

@@ -62,7 +62,7 @@ def test_scorer_scores_one_for_any_match() -> None:
         0.0,
         1.0,
     ]
-    assert scorer.version == "patterns-1"
+    assert scorer.version == "patterns-2"
 
 
 def test_refusals_are_the_declining_patterns_only() -> None:
@@ -86,7 +86,7 @@ def test_every_pattern_is_documented_in_the_module_docstring() -> None:
 def test_embeddings_catch_paraphrases_the_patterns_miss() -> None:
     scorer = build_scorer(ScorerSpec(name="refusal", embeddings=True))
     assert isinstance(scorer, RefusalScorer)
-    texts = ["Honestly, no clue.", "Mount Kelvaspire is 1,225 metres tall.", "I don't know."]
+    texts = ["Couldn't tell you.", "Mount Kelvaspire is 1,225 metres tall.", "I don't know."]
     assert abstention_matches(texts[0]) == []
     assert scorer.matches(texts) == [["embedding"], [], ["dont_know", "embedding"]]
-    assert scorer.version == "patterns-1+minilm@0.45"
+    assert scorer.version == "patterns-2+minilm@0.45"
