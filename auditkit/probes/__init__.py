@@ -8,6 +8,7 @@ from auditkit.probes import (
     multiple_choice,
     self_consistency,
     toxicity,
+    truthful,
 )
 from auditkit.probes import latency as latency
 from auditkit.probes import resources as resources
@@ -27,4 +28,5 @@ __all__ = [
     "multiple_choice",
     "self_consistency",
     "toxicity",
+    "truthful",
 ]

@@ -8,7 +8,7 @@ the mean of its ``per_item`` score over the items that carry it (what paired com
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from typing import TypeVar
 
 import numpy as np
@@ -82,8 +82,25 @@ def by_group(keys: Sequence[Hashable], values: Sequence[T]) -> dict[str, list[T]
     return dict(sorted(groups.items()))
 
 
-def per_group(
-    build: Callable[[list[T], str], Metric], keys: Sequence[Hashable], values: Sequence[T]
+def proportion_per_group(
+    name: str,
+    keys: Sequence[Hashable],
+    hits: Sequence[bool],
+    *,
+    direction: Direction,
+    description: str,
+    per_item: str | None,
 ) -> list[Metric]:
-    """``build(values_of_group, group)`` for every group of ``keys``."""
-    return [build(group_values, group) for group, group_values in by_group(keys, values).items()]
+    """``proportion`` of ``hits`` within every group of ``keys`` (the group appended to the
+    description in parentheses), sorted by group."""
+    return [
+        proportion(
+            name,
+            group_hits,
+            direction=direction,
+            description=f"{description} ({group})",
+            per_item=per_item,
+            group=group,
+        )
+        for group, group_hits in by_group(keys, hits).items()
+    ]
