@@ -43,6 +43,8 @@ class Bar:
     text: str = ""
     """The value as the tables write it, shown at the end of the bar."""
     highlight: bool = False
+    mark: str = ""
+    """A footnote mark shown after the label (never clipped away), e.g. for a model's notes."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class Point:
     y_high: float | None = None
     text: str = ""
     highlight: bool = False
+    mark: str = ""
+    """A footnote mark shown after the label (never clipped away)."""
 
 
 def esc(text: str) -> str:
@@ -68,6 +72,13 @@ def finite(value: float | None) -> TypeGuard[float]:
 
 def clip_label(text: str, limit: int = MAX_LABEL) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def marked(label: str, mark: str, limit: int = MAX_LABEL) -> str:
+    """``label`` clipped so that ``mark`` (if any) still fits after it."""
+    if not mark:
+        return clip_label(label, limit)
+    return f"{clip_label(label, max(limit - len(mark) - 1, 1))} {mark}"
 
 
 def nice_step(span: float, count: int) -> float:
@@ -172,10 +183,11 @@ def bar_chart(title: str, bars: Sequence[Bar], percent: bool = False) -> Markup:
 
 
 def _bar_row(bar: Bar, mid: float, x: Callable[[float], float]) -> str:
-    label = text(BAR_LABEL - 8, mid + 4, clip_label(bar.label), "label", "end")
+    label = text(BAR_LABEL - 8, mid + 4, marked(bar.label, bar.mark), "label", "end")
+    name = f"{bar.label} {bar.mark}" if bar.mark else bar.label
     if not finite(bar.value):
         missing = text(x(0.0) + 6, mid + 4, bar.text or "no value", "missing")
-        return f"<g><title>{esc(bar.label)}: no value</title>{label}{missing}</g>"
+        return f"<g><title>{esc(name)}: no value</title>{label}{missing}</g>"
     start, end = sorted((x(0.0), x(bar.value)))
     cls = "bar base" if bar.highlight else "bar"
     parts = [
@@ -187,7 +199,7 @@ def _bar_row(bar: Bar, mid: float, x: Callable[[float], float]) -> str:
         parts += whisker(x(bar.low), x(bar.high), mid, 5)
         right = max(right, x(bar.high))
     parts.append(text(max(right, x(0.0)) + 6, mid + 4, bar.text, "value"))
-    tip = f"{bar.label}: {bar.text}"
+    tip = f"{name}: {bar.text}"
     return f"<g><title>{esc(tip)}</title>{label}{''.join(parts)}</g>"
 
 
@@ -275,12 +287,13 @@ def _scatter_points(
     limit = SCATTER_WIDTH - SCATTER_MARGIN[1] - 100
     parts = []
     for point, (cx, cy), ly in zip(points, coords, labels_y, strict=True):
-        inner = [f"<title>{esc(f'{point.label}: {point.text}')}</title>"]
+        name = f"{point.label} {point.mark}" if point.mark else point.label
+        inner = [f"<title>{esc(f'{name}: {point.text}')}</title>"]
         if finite(point.y_low) and finite(point.y_high):
             inner += whisker(y(point.y_low), y(point.y_high), cx, 4, vertical=True)
         cls = "dot base" if point.highlight else "dot"
         inner.append(f'<circle cx="{_n(cx)}" cy="{_n(cy)}" r="5" class="{cls}"/>')
         anchor, dx = ("end", -8.0) if cx > limit else ("start", 8.0)
-        inner.append(text(cx + dx, ly, clip_label(point.label, 18), "label", anchor))
+        inner.append(text(cx + dx, ly, marked(point.label, point.mark, 18), "label", anchor))
         parts.append("<g>" + "".join(inner) + "</g>")
     return parts

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from auditkit.report.charts import Bar, Point, bar_chart, finite, scatter_chart
-from auditkit.report.table import format_number, format_value, is_percentage
+from auditkit.report.table import (
+    NOTE_MARK,
+    corrected_twin,
+    format_number,
+    format_value,
+    is_percentage,
+    metric_label,
+    twins_after_raw,
+)
 from auditkit.results import AuditResult, Metric, ModelResult, ProbeResult
 
 GIB = 2**30
@@ -45,8 +53,20 @@ def _metric(model: ModelResult, probe_id: str, name: str) -> Metric | None:
     return next((m for m in probe.metrics if m.name == name and m.group is None), None)
 
 
+def _whole_probe_metrics(result: AuditResult, probe_id: str) -> dict[str, Metric]:
+    """Every whole-probe metric of the probe by name, first seen first."""
+    found: dict[str, Metric] = {}
+    for model in result.models:
+        probe = _ok_probe(model, probe_id)
+        for metric in probe.metrics if probe else []:
+            if metric.group is None:
+                found.setdefault(metric.name, metric)
+    return found
+
+
 def _interval_metrics(result: AuditResult, probe_id: str) -> list[Metric]:
-    """Whole-probe metrics that at least one model reports with an interval, first seen first."""
+    """Whole-probe metrics that at least one model reports with an interval, first seen first
+    (a judge-corrected twin right after its raw metric, as in the table)."""
     found: dict[str, Metric] = {}
     for model in result.models:
         probe = _ok_probe(model, probe_id)
@@ -54,23 +74,42 @@ def _interval_metrics(result: AuditResult, probe_id: str) -> list[Metric]:
             has_interval = metric.ci_low is not None and metric.ci_high is not None
             if metric.group is None and has_interval and metric.name not in found:
                 found[metric.name] = metric
-    return list(found.values())
+    return twins_after_raw(found.values(), lambda m: (m.name, None))
 
 
-def _bar(model: ModelResult, probe_id: str, name: str, baseline: str | None) -> Bar:
+def _marks(result: AuditResult) -> dict[str, str]:
+    """Model id -> the mark its label carries: ``NOTE_MARK`` for a model that ran with notes."""
+    return {
+        model.model_id: NOTE_MARK
+        for model in result.models
+        if model.info is not None and model.info.notes
+    }
+
+
+def _bar(
+    model: ModelResult,
+    probe_id: str,
+    name: str,
+    baseline: str | None,
+    mark: str = "",
+    like: Metric | None = None,
+) -> Bar:
     metric = _metric(model, probe_id, name)
     highlight = model.model_id == baseline
     if metric is None:
         reason = "error" if model.status != "ok" or _ok_probe(model, probe_id) is None else ""
-        return Bar(model.model_id, None, text=reason or "not reported", highlight=highlight)
+        return Bar(
+            model.model_id, None, text=reason or "not reported", highlight=highlight, mark=mark
+        )
     value = None if math.isnan(metric.value) else metric.value
     return Bar(
         model.model_id,
         value,
         metric.ci_low,
         metric.ci_high,
-        text=format_value(metric),
+        text=format_value(metric, like),
         highlight=highlight,
+        mark=mark,
     )
 
 
@@ -78,14 +117,22 @@ def metric_figures(result: AuditResult) -> list[ProbeFigures]:
     """Per probe, one bar chart per whole-probe metric that has intervals; for bias probes, also
     one per metric reported by group (each group's bars side by side, model after model)."""
     kinds = {probe.id: probe.kind for probe in result.probes}
+    marks = _marks(result)
     bundles = []
     for probe_id in _probe_ids(result):
         figures = []
+        metrics = _whole_probe_metrics(result, probe_id)
         for first in _interval_metrics(result, probe_id):
-            bars = [_bar(m, probe_id, first.name, result.baseline) for m in result.models]
-            title = f"{probe_id}: {first.name} by model, with 95% intervals"
-            svg = bar_chart(title, bars, percent=is_percentage(first))
-            figures.append(Figure(caption=f"{first.name} ({_direction(first)})", svg=svg))
+            raw_name = corrected_twin(first.name, metrics)
+            raw = metrics[raw_name] if raw_name is not None else None
+            label = metric_label(first.name, raw_name)
+            bars = [
+                _bar(m, probe_id, first.name, result.baseline, marks.get(m.model_id, ""), raw)
+                for m in result.models
+            ]
+            title = f"{probe_id}: {label} by model, with 95% intervals"
+            svg = bar_chart(title, bars, percent=is_percentage(first, raw))
+            figures.append(Figure(caption=f"{label} ({_direction(first)})", svg=svg))
         if kinds.get(probe_id, "").startswith(GROUP_CHART_KINDS):
             figures.extend(_group_figures(result, probe_id))
         if figures:
@@ -109,6 +156,7 @@ def _group_figures(result: AuditResult, probe_id: str) -> list[Figure]:
                 by_name.setdefault(metric.name, {})[(metric.group, model.model_id)] = metric
     figures = []
     several = len(result.models) > 1
+    marks = _marks(result)
     for name, metrics in by_name.items():
         groups = list(dict.fromkeys(group for group, _ in metrics))
         bars = [
@@ -119,6 +167,7 @@ def _group_figures(result: AuditResult, probe_id: str) -> list[Figure]:
                 found.ci_high,
                 text=format_value(found),
                 highlight=model.model_id == result.baseline,
+                mark=marks.get(model.model_id, ""),
             )
             for group in groups
             for model in result.models
@@ -187,9 +236,13 @@ def cost_figures(result: AuditResult) -> list[Figure]:
         ),
     )
     figures = []
+    marks = _marks(result)
     for x_label, cost, unit, what in axes:
         points = [
-            _point(m, probe_id, first.name, cost(m), unit, result.baseline) for m in result.models
+            _point(
+                m, probe_id, first.name, cost(m), unit, result.baseline, marks.get(m.model_id, "")
+            )
+            for m in result.models
         ]
         if not any(finite(p.x) and finite(p.y) for p in points):
             continue  # e.g. no probe timings recorded: nothing to draw
@@ -206,11 +259,12 @@ def _point(
     x: float | None,
     unit: str,
     baseline: str | None,
+    mark: str = "",
 ) -> Point:
     metric = _metric(model, probe_id, name)
     highlight = model.model_id == baseline
     if metric is None:
-        return Point(model.model_id, x, None, highlight=highlight)
+        return Point(model.model_id, x, None, highlight=highlight, mark=mark)
     x_text = f"{format_number(x)} {unit}" if x is not None else f"no {unit} value"
     return Point(
         model.model_id,
@@ -220,4 +274,5 @@ def _point(
         metric.ci_high,
         text=f"{format_value(metric)} at {x_text}",
         highlight=highlight,
+        mark=mark,
     )

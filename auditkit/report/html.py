@@ -3,6 +3,8 @@
 Every string from the results (ids, model outputs, error messages) is untrusted, so the template
 is rendered with autoescaping on and the page forbids all network access through its CSP. The
 only script is the sample explorer's filter, shipped with the package and allowed by its hash.
+The only links are in-page anchors (``#judge-…``, ``#model-notes``), their ids built from fixed
+text and strict slugs, never from raw result strings.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from markupsafe import Markup
 
 from auditkit.report.figures import cost_figures, metric_figures, quality_metric
 from auditkit.report.gates import build_banner, gate_rows
+from auditkit.report.judges import JudgeLink, judge_views, probe_judges
 from auditkit.report.licenses import license_card
 from auditkit.report.paired import SIGNIFICANCE, SIGNIFICANT_MARK, agreements
 from auditkit.report.samples import MAX_PER_KIND, PREVIEW, select_samples
 from auditkit.report.table import (
+    NOTE_MARK,
     build_comparison,
     error_line,
     format_mib,
@@ -66,6 +70,16 @@ class ModelView:
     trust_remote_code: bool = False
     files: tuple[FileView, ...] = ()
     error: str = ""
+    notes: tuple[str, ...] = ()
+    """What a reader must know about how the model ran (e.g. an emulated dtype)."""
+
+
+@dataclass(frozen=True)
+class ProbeView:
+    id: str
+    kind: str
+    params: str
+    judges: tuple[JudgeLink, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,6 +139,7 @@ def render_html(result: AuditResult, samples: Sequence[Mapping[str, Any]] | None
     # Built only from constants and a digest, never from results: safe to print unescaped.
     csp = Markup(f"{BASE_CSP}; script-src {script.source}" if script else BASE_CSP)
     quality = quality_metric(result)
+    judged = probe_judges(result)
     return template.render(
         result=result,
         csp=csp,
@@ -132,6 +147,7 @@ def render_html(result: AuditResult, samples: Sequence[Mapping[str, Any]] | None
         banner=build_banner(result),
         gates=gate_rows(result),
         comparison=build_comparison(result),
+        note_mark=NOTE_MARK,
         significance=(SIGNIFICANT_MARK, SIGNIFICANCE),
         figures=metric_figures(result),
         costs=cost_figures(result),
@@ -141,7 +157,12 @@ def render_html(result: AuditResult, samples: Sequence[Mapping[str, Any]] | None
         explorer=explorer,
         limits={"per_kind": MAX_PER_KIND, "preview": PREVIEW},
         models=[_model_view(model) for model in result.models],
-        probes=[(p.id, p.kind, compact_json(p.params)) for p in result.probes],
+        probes=[
+            ProbeView(p.id, p.kind, compact_json(p.params), judged.get(p.id, ()))
+            for p in result.probes
+        ],
+        probe_judges=judged,
+        judges=judge_views(result),
         errors=errors,
         suite_short=short_hash(result.suite_sha256),
         environment_line=_environment_line(result),
@@ -193,6 +214,7 @@ def _model_view(model: ModelResult) -> ModelView:
         trust_remote_code=info.trust_remote_code,
         files=tuple(_file_view(f) for f in info.files),
         error=error,
+        notes=tuple(info.notes),
     )
 
 

@@ -7,9 +7,11 @@ string from the results is escaped to stay inside its table cell, and the output
 from __future__ import annotations
 
 from auditkit.report.gates import Banner, GateRow, build_banner, gate_rows
+from auditkit.report.judges import JudgeView, Share, judge_views
 from auditkit.report.licenses import license_card
 from auditkit.report.paired import SIGNIFICANCE, SIGNIFICANT_MARK
 from auditkit.report.table import (
+    NOTE_MARK,
     Cell,
     Comparison,
     Row,
@@ -27,6 +29,8 @@ MAX_MESSAGE = 300
 """Characters of an error message kept; messages can quote whole inputs."""
 MAX_CELL = 120
 """Characters of any other text (ids, names) kept in a table cell."""
+MAX_NOTE = 400
+"""Characters of a model's note kept; notes are a sentence or two."""
 MAX_BYTES = 512 * 1024
 """Hard cap on the whole summary, well below the 1 MiB job summaries accept."""
 
@@ -80,6 +84,7 @@ def render_markdown(result: AuditResult) -> str:
         _groups_section(comparison),
         _licenses_section(result.licenses, result.intended_use),
         _models_section(result.models),
+        _judges_section(judge_views(result)),
         _errors_section(result.errors),
     ]
     return fit("\n\n".join(s for s in sections if s) + "\n")
@@ -144,19 +149,44 @@ def format_cell(cell: Cell) -> str:
 
 
 def _metric_label(row: Row) -> str:
-    return f"{escape(row.metric)} {row.arrow}".rstrip()
+    return f"{escape(row.label)} {row.arrow}".rstrip()
+
+
+def _model_name(model_id: str, comparison: Comparison) -> str:
+    """The model id, marked as the baseline and as having notes where it is."""
+    name = escape(model_id)
+    if model_id == comparison.baseline:
+        name += " (baseline)"
+    if comparison.noted(model_id):
+        name += f" {NOTE_MARK}"
+    return name
 
 
 def _model_header(comparison: Comparison) -> list[str]:
-    return [
-        f"{escape(model_id)} (baseline)" if model_id == comparison.baseline else escape(model_id)
-        for model_id in comparison.models
+    return [_model_name(model_id, comparison) for model_id in comparison.models]
+
+
+def _notes_footnote(comparison: Comparison) -> str:
+    """Every model note, under the mark the model's column carries."""
+    if not comparison.notes:
+        return ""
+    items = [
+        f"- **{escape(entry.model_id)}**: {escape(note, MAX_NOTE)}"
+        for entry in comparison.notes
+        for note in entry.notes
     ]
+    head = (
+        f"{NOTE_MARK} Notes on how these models ran; read their numbers, latency above all, "
+        "with them in mind:"
+    )
+    return head + "\n\n" + "\n".join(items)
 
 
 def _comparison_section(comparison: Comparison) -> str:
+    notes = _notes_footnote(comparison)
     if not comparison.rows:
-        return "## Comparison\n\nNo metrics were reported."
+        body = "## Comparison\n\nNo metrics were reported."
+        return f"{body}\n\n{notes}" if notes else body
     rows = [
         [escape(row.probe_id), _metric_label(row), *(format_cell(c) for c in row.cells)]
         for row in comparison.rows
@@ -170,7 +200,7 @@ def _comparison_section(comparison: Comparison) -> str:
             f"items, with its 95% interval (points for proportions); "
             f"\\{SIGNIFICANT_MARK} p < {SIGNIFICANCE} in a paired test."
         )
-    return body
+    return f"{body}\n\n{notes}" if notes else body
 
 
 def _gate_line(row: GateRow) -> list[str]:
@@ -265,7 +295,7 @@ def _model_row(model: ModelResult) -> list[str]:
     if info is None:
         return [escape(model.model_id), "not loaded", "—", "—", "—"]
     return [
-        escape(model.model_id),
+        escape(model.model_id) + (f" {NOTE_MARK}" if info.notes else ""),
         escape(info.architecture),
         format_parameters(info.parameters),
         escape(info.dtype),
@@ -278,7 +308,33 @@ def _models_section(models: list[ModelResult]) -> str:
         return ""
     header = ["Model", "Architecture", "Params", "dtype", "License"]
     body = table(header, ["l", "l", "r", "l", "l"], [_model_row(m) for m in models])
+    if any(m.info is not None and m.info.notes for m in models):
+        body += f"\n\n{NOTE_MARK} ran with notes, listed under the comparison table."
     return "## Models\n\n" + body
+
+
+def _share(share: Share) -> str:
+    return f"{share.value} {share.interval}".strip()
+
+
+def _judge_row(judge: JudgeView) -> list[str]:
+    return [
+        escape(judge.judge),
+        escape(judge.version),
+        _share(judge.accuracy),
+        str(judge.n),
+        escape(", ".join(judge.probes)) or "—",
+        escape(judge.question, MAX_MESSAGE),
+    ]
+
+
+def _judges_section(judges: list[JudgeView]) -> str:
+    """Each judge's accuracy on its validation set; the HTML scorecard has the per-label card."""
+    if not judges:
+        return ""
+    header = ["Judge", "Rules", "Accuracy [95% CI]", "n", "Used by", "Question"]
+    rows = [_judge_row(judge) for judge in judges]
+    return "## Judges\n\n" + table(header, ["l", "l", "r", "r", "l", "l"], rows)
 
 
 def _error_item(model_id: str, probe_id: str | None, error: ErrorInfo) -> str:

@@ -8,9 +8,9 @@ Nothing here computes a metric: every value comes from the ``AuditResult`` as it
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, TypeVar
 
 from auditkit.report.paired import ComparisonKey, Delta, comparisons_by_key, format_delta
 from auditkit.results import (
@@ -29,6 +29,16 @@ SHORT_HASH = 12
 
 _TIE_REL_TOL = 1e-9
 """Values this close are a tie, so float noise does not hand "best" to only one of two equals."""
+
+CORRECTED_SUFFIX = "_corrected"
+"""A judged rate ``R`` may come with ``R_corrected``: the same rate corrected for the judge's
+measured error. The twin is shown right after ``R``, labelled with ``CORRECTED_LABEL``."""
+CORRECTED_LABEL = "judge-corrected"
+
+NOTE_MARK = "†"
+"""Marks a model whose ``ModelInfo.notes`` a reader must know to read its numbers."""
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -63,11 +73,26 @@ class Row:
     interval_method: str
     description: str
     cells: tuple[Cell, ...]
+    corrects: str | None = None
+    """For a judge-corrected twin (``R_corrected``): the raw metric ``R`` it corrects."""
+
+    @property
+    def label(self) -> str:
+        """The row's name as shown: the metric, or ``R (judge-corrected)`` for a twin."""
+        return metric_label(self.metric, self.corrects)
 
     @property
     def arrow(self) -> str:
         """The direction as a glyph, so a reader sees at a glance which way is better."""
         return {"higher": "↑", "lower": "↓", "none": ""}[self.direction]
+
+
+@dataclass(frozen=True)
+class ModelNotes:
+    """What a reader must know about how one model ran, in its own words."""
+
+    model_id: str
+    notes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -79,6 +104,12 @@ class Comparison:
     group_rows: tuple[Row, ...]
     baseline: str | None = None
     """The baseline's model id, when the suite names one that is among the models."""
+    notes: tuple[ModelNotes, ...] = ()
+    """The models that ran with notes, in column order; their columns carry ``NOTE_MARK``."""
+
+    def noted(self, model_id: str) -> bool:
+        """Whether ``model_id``'s column is marked: its notes are listed under the table."""
+        return any(entry.model_id == model_id for entry in self.notes)
 
     @property
     def has_deltas(self) -> bool:
@@ -103,17 +134,19 @@ def format_number(value: float) -> str:
     return f"{value:.3f}"
 
 
-def is_percentage(metric: Metric) -> bool:
-    """Wilson intervals belong to proportions, which read best as percentages."""
-    return metric.interval.lower() == "wilson" and 0.0 <= metric.value <= 1.0
+def is_percentage(metric: Metric, like: Metric | None = None) -> bool:
+    """Wilson intervals belong to proportions, which read best as percentages; so does the
+    judge-corrected twin of one (``like``: the raw metric it corrects), to be read beside it."""
+    kind = like if like is not None else metric
+    return kind.interval.lower() == "wilson" and 0.0 <= metric.value <= 1.0
 
 
-def format_value(metric: Metric) -> str:
+def format_value(metric: Metric, like: Metric | None = None) -> str:
     """The point estimate as a reader should see it (``61.5%``, ``0.412``, ``513.1 MiB``,
-    ``734.8 ms``, ``134.5M``)."""
+    ``734.8 ms``, ``134.5M``); ``like`` as for ``is_percentage``."""
     if math.isnan(metric.value):
         return "NaN"
-    if is_percentage(metric):
+    if is_percentage(metric, like):
         return f"{metric.value * 100:.1f}%"
     unit = _unit(metric)
     if unit is not None:
@@ -122,11 +155,11 @@ def format_value(metric: Metric) -> str:
     return format_number(metric.value)
 
 
-def format_interval(metric: Metric) -> str:
+def format_interval(metric: Metric, like: Metric | None = None) -> str:
     """The interval in the value's unit, without a percent sign or unit to keep it short."""
     if metric.ci_low is None or metric.ci_high is None:
         return ""
-    if is_percentage(metric):
+    if is_percentage(metric, like):
         return f"[{metric.ci_low * 100:.1f}, {metric.ci_high * 100:.1f}]"
     unit = _unit(metric)
     if unit is not None:
@@ -175,17 +208,71 @@ def error_line(error: ErrorInfo) -> str:
     return lines[0] if lines else error.type
 
 
+def metric_label(metric: str, corrects: str | None) -> str:
+    """``R (judge-corrected)`` for the twin of ``R``; any other metric by its own name."""
+    return f"{corrects} ({CORRECTED_LABEL})" if corrects is not None else metric
+
+
+def corrected_twin(name: str, names: Collection[str]) -> str | None:
+    """The raw metric that ``name`` corrects, when ``name`` is ``R_corrected`` and ``R`` is among
+    ``names`` (the metrics reported next to it, in the same probe and group); else ``None``."""
+    raw = name.removesuffix(CORRECTED_SUFFIX)
+    return raw if raw and raw != name and raw in names else None
+
+
+def twins_after_raw(items: Iterable[T], key: Callable[[T], tuple[str, str | None]]) -> list[T]:
+    """``items`` (one probe's metrics, as (name, group) by ``key``) in their order, except that
+    each judge-corrected twin moves right after the raw metric it corrects."""
+    items = list(items)
+    names: dict[str | None, set[str]] = {}
+    for item in items:
+        name, group = key(item)
+        names.setdefault(group, set()).add(name)
+    twins: dict[tuple[str, str | None], list[T]] = {}
+    rest: list[T] = []
+    for item in items:
+        name, group = key(item)
+        raw = corrected_twin(name, names[group])
+        if raw is None:
+            rest.append(item)
+        else:
+            twins.setdefault((raw, group), []).append(item)
+    ordered: list[T] = []
+
+    def place(item: T) -> None:
+        ordered.append(item)
+        for twin in twins.pop(key(item), []):
+            place(twin)
+
+    for item in rest:
+        place(item)
+    return ordered
+
+
+def model_notes(result: AuditResult) -> tuple[ModelNotes, ...]:
+    """Every model that ran with notes, in column order."""
+    return tuple(
+        ModelNotes(model.model_id, tuple(model.info.notes))
+        for model in result.models
+        if model.info is not None and model.info.notes
+    )
+
+
 def build_comparison(result: AuditResult) -> Comparison:
-    """Lay the results out as rows in suite order, then metric order as first seen."""
-    keys = _row_keys(result)
+    """Lay the results out as rows in suite order, then metric order as first seen (a judge-
+    corrected twin right after its raw metric)."""
     paired = comparisons_by_key(result)
-    rows = [_build_row(result.models, probe_id, metric, paired) for probe_id, metric in keys]
+    rows = [
+        _build_row(result.models, probe_id, metric, paired, raw)
+        for probe_id, metric, raw in _row_keys(result)
+    ]
     models = tuple(model.model_id for model in result.models)
     return Comparison(
         models=models,
         rows=tuple(row for row in rows if row.group is None),
         group_rows=tuple(row for row in rows if row.group is not None),
         baseline=result.baseline if result.baseline in models else None,
+        notes=model_notes(result),
     )
 
 
@@ -197,15 +284,20 @@ def _probe_order(result: AuditResult) -> list[str]:
     return order
 
 
-def _row_keys(result: AuditResult) -> list[tuple[str, Metric]]:
-    """One (probe, first-seen metric) per distinct (probe, metric name, group)."""
-    keys: list[tuple[str, Metric]] = []
+def _row_keys(result: AuditResult) -> list[tuple[str, Metric, Metric | None]]:
+    """One (probe, first-seen metric, first-seen raw metric it corrects) per distinct (probe,
+    metric name, group), twins right after their raw metric."""
+    keys: list[tuple[str, Metric, Metric | None]] = []
     for probe_id in _probe_order(result):
-        seen: set[tuple[str, str | None]] = set()
+        firsts: dict[tuple[str, str | None], Metric] = {}
         for metric in _metrics_of(result.models, probe_id):
-            if (metric.name, metric.group) not in seen:
-                seen.add((metric.name, metric.group))
-                keys.append((probe_id, metric))
+            firsts.setdefault((metric.name, metric.group), metric)
+        names: dict[str | None, set[str]] = {}
+        for name, group in firsts:
+            names.setdefault(group, set()).add(name)
+        for metric in twins_after_raw(firsts.values(), lambda m: (m.name, m.group)):
+            raw = corrected_twin(metric.name, names[metric.group])
+            keys.append((probe_id, metric, None if raw is None else firsts[(raw, metric.group)]))
     return keys
 
 
@@ -221,9 +313,10 @@ def _build_row(
     probe_id: str,
     first: Metric,
     paired: dict[ComparisonKey, PairedComparison],
+    raw: Metric | None = None,
 ) -> Row:
     cells = [
-        _with_delta(_cell(model, probe_id, first), model, probe_id, first, paired)
+        _with_delta(_cell(model, probe_id, first, raw), model, probe_id, first, paired)
         for model in models
     ]
     return Row(
@@ -234,6 +327,7 @@ def _build_row(
         interval_method=first.interval,
         description=first.description,
         cells=_mark_best(cells, first.direction),
+        corrects=raw.name if raw is not None else None,
     )
 
 
@@ -254,7 +348,7 @@ def _with_delta(
     return replace(cell, delta=delta)
 
 
-def _cell(model: ModelResult, probe_id: str, first: Metric) -> Cell:
+def _cell(model: ModelResult, probe_id: str, first: Metric, raw: Metric | None = None) -> Cell:
     name, group = first.name, first.group
     if model.error is not None:
         return Cell(state="error", error=error_line(model.error))
@@ -271,11 +365,11 @@ def _cell(model: ModelResult, probe_id: str, first: Metric) -> Cell:
     state: CellState = "nan" if math.isnan(metric.value) else "ok"
     return Cell(
         state=state,
-        value=format_value(metric),
-        interval=format_interval(metric),
+        value=format_value(metric, raw),
+        interval=format_interval(metric, raw),
         n=metric.n,
         number=None if state == "nan" else metric.value,
-        percentage=is_percentage(metric),
+        percentage=is_percentage(metric, raw),
     )
 
 

@@ -11,6 +11,8 @@ from auditkit.results import (
     Environment,
     ErrorInfo,
     GateVerdict,
+    JudgeCard,
+    LabelCard,
     LicenseReport,
     Metric,
     ModelFile,
@@ -19,6 +21,7 @@ from auditkit.results import (
     PairedComparison,
     ProbeResult,
     ProbeSummary,
+    Proportion,
 )
 
 BASE, Q4, LORA = "smollm2-135m", "smollm2-135m-q4", "smollm2-135m-lora"
@@ -300,3 +303,127 @@ def samples() -> list[dict[str, Any]]:
                 }
             )
     return rows
+
+
+# --- a judged probe, judge cards and model notes ------------------------------------------------
+
+CLOSED_BOOK = "closed_book"
+ABSTENTION, SHORT_ANSWER = "abstention", "short_answer"
+EMULATED_NOTE = (
+    "bfloat16 is emulated on this CPU (no native bf16 instructions): its latency is not "
+    "representative of bf16 hardware"
+)
+INT8_NOTE = "int8: per-token int8 products computed exactly as float32 products on this CPU"
+
+
+def _share(value: float, low: float, high: float, n: int) -> Proportion:
+    return Proportion(value=value, ci_low=low, ci_high=high, n=n)
+
+
+def judge_cards() -> list[JudgeCard]:
+    return [
+        JudgeCard(
+            judge=ABSTENTION,
+            version="3",
+            question="Does the reply decline to answer (abstain) rather than attempt one?",
+            n=196,
+            accuracy=_share(0.934, 0.890, 0.961, 196),
+            labels=[
+                LabelCard(
+                    label="abstained",
+                    sensitivity=_share(0.918, 0.846, 0.958, 98),
+                    specificity=_share(0.949, 0.886, 0.978, 98),
+                ),
+                LabelCard(
+                    label="answered",
+                    sensitivity=_share(0.949, 0.886, 0.978, 98),
+                    specificity=_share(0.918, 0.846, 0.958, 98),
+                ),
+            ],
+        ),
+        JudgeCard(
+            judge=SHORT_ANSWER,
+            version="2",
+            question=f"Does the short reply state the reference answer? {XSS_SCRIPT}",
+            n=240,
+            accuracy=_share(0.896, 0.851, 0.928, 240),
+            labels=[
+                LabelCard(
+                    label="correct",
+                    sensitivity=_share(0.925, 0.863, 0.960, 120),
+                    specificity=_share(0.867, 0.795, 0.916, 120),
+                ),
+            ],
+        ),
+    ]
+
+
+def _rate(name: str, value: float, low: float, high: float, group: str | None = None) -> Metric:
+    return Metric(
+        name=name,
+        value=value,
+        ci_low=low,
+        ci_high=high,
+        n=300 if group is None else 100,
+        direction="lower",
+        interval="wilson",
+        description=f"share of questions judged {name.removesuffix('_rate')}",
+        per_item=name.removesuffix("_rate"),
+        group=group,
+    )
+
+
+def _corrected(name: str, value: float, low: float, high: float, judge: str, rows: int) -> Metric:
+    return Metric(
+        name=f"{name}_corrected",
+        value=value,
+        ci_low=low,
+        ci_high=high,
+        n=300,
+        direction="lower",
+        interval=f"bootstrap over items and the {judge} judge's {rows} validation rows",
+        description=f"{name}, corrected for the {judge} judge's measured error",
+        per_item=None,
+    )
+
+
+def _closed_book(scale: float) -> ProbeResult:
+    """As a probe reports them: the rates, their corrected twins, then the rates by category."""
+    return ProbeResult(
+        probe_id=CLOSED_BOOK,
+        kind="hallucination.closed_book",
+        status="ok",
+        metrics=[
+            _rate("hallucination_rate", 0.31 * scale, 0.26 * scale, 0.36 * scale),
+            _rate("abstention_rate", 0.12, 0.09, 0.16),
+            _corrected("hallucination_rate", 0.27 * scale, 0.20 * scale, 0.34 * scale,
+                       SHORT_ANSWER, 240),
+            _corrected("abstention_rate", 0.08, 0.03, 0.14, ABSTENTION, 196),
+            _rate("hallucination_rate", 0.40 * scale, 0.31 * scale, 0.50 * scale, group="people"),
+        ],
+        n_samples=300,
+        seconds=45.0 / scale,
+    )  # fmt: skip
+
+
+def judged_result() -> AuditResult:
+    """The realistic audit plus a judged probe (with corrected twins), its judges' cards, and
+    notes on two models' runs, one of them carrying an injection payload."""
+    base = result()
+    notes = {Q4: [INT8_NOTE, f"weights repacked {XSS_SCRIPT}"], LORA: [EMULATED_NOTE]}
+    models = []
+    for model, scale in zip(base.models, (1.0, 1.4, 1.05), strict=True):
+        info = model.info
+        if info is not None and model.model_id in notes:
+            info = info.model_copy(update={"notes": notes[model.model_id]})
+        probes = [*model.probes, _closed_book(scale)]
+        models.append(model.model_copy(update={"info": info, "probes": probes}))
+    probe = ProbeSummary(
+        id=CLOSED_BOOK,
+        kind="hallucination.closed_book",
+        params={"limit": 300},
+        judges=[SHORT_ANSWER, ABSTENTION],
+    )
+    return base.model_copy(
+        update={"models": models, "probes": [*base.probes, probe], "judges": judge_cards()}
+    )

@@ -163,6 +163,36 @@ def test_scorecard_dom_after_the_script_ran(chromium: str, rendered: Path, tmp_p
     assert "&lt;img src=x onerror=alert(1)&gt;" in run.stdout
 
 
+@pytest.fixture(scope="module")
+def judged_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The realistic audit with a judged probe, judge cards and model notes (some hostile)."""
+    from tests.report import realistic
+
+    out = tmp_path_factory.mktemp("judged")
+    write_reports(realistic.judged_result(), out, ["html"], samples=realistic.samples())
+    return out / "scorecard.html"
+
+
+def test_judged_scorecard_links_stay_in_the_page(
+    chromium: str, judged_page: Path, tmp_path: Path
+) -> None:
+    run = run_browser(chromium, judged_page, tmp_path / "browser", "--dump-dom")
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert page_problems(run.stderr) == []
+    dom = _Dom()
+    dom.feed(run.stdout)
+    ids = {attrs["id"] for _, attrs in dom.elements if attrs.get("id")}
+    assert {"judge-abstention", "judge-short-answer", "model-notes"} <= ids
+    hrefs = [attrs["href"] for _, attrs in dom.elements if "href" in attrs]
+    assert hrefs
+    assert all(href is not None and href[1:] in ids for href in hrefs)
+    assert [attrs for _, attrs in dom.elements if "src" in attrs] == []
+    tags = [tag for tag, _ in dom.elements]
+    assert tags.count("script") == 1
+    assert [name for _, attrs in dom.elements for name in attrs if name.startswith("on")] == []
+    assert "weights repacked &lt;script&gt;alert(1)&lt;/script&gt;" in run.stdout
+
+
 # --- the check itself ---------------------------------------------------------------------------
 
 NEGATIVE_PAGES: dict[str, tuple[str, str]] = {
