@@ -70,11 +70,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--variants", default="float32,bfloat16,int8-per-token,int8-per-tensor")
+    parser.add_argument(
+        "--native-attention",
+        action="store_true",
+        help="attention in the model's own precision (as before auditkit computed it in float64)",
+    )
     args = parser.parse_args()
     from auditkit.engine.hf import HFCausalLM
 
     reqs, sizes, answers = requests(args.questions)
-    print(f"{len(sizes)} questions, {len(reqs)} requests, SmolLM2-135M on the CPU")
+    attention = "native" if args.native_attention else "float64"
+    print(
+        f"{len(sizes)} questions, {len(reqs)} requests, SmolLM2-135M on the CPU, "
+        f"{attention} attention"
+    )
     print(
         f"{'variant':16} {'rows':>4} {'seconds':>8} {'accuracy':>8} {'max |Δ|':>9} {'mean |Δ|':>9}"
     )
@@ -85,6 +94,7 @@ def main() -> None:
         runs = {}
         for rows in (64, 1):
             engine = HFCausalLM(model, tokenizer, name=variant, max_batch_size=rows)
+            engine.exact_attention = not args.native_attention
             start = time.perf_counter()
             scores = [r.logprob for r in engine.loglikelihood(reqs)]
             runs[rows] = (time.perf_counter() - start, scores)

@@ -45,7 +45,7 @@ from auditkit.engine.hf_packed import (
     tree_mask,
 )
 from auditkit.engine.hf_precision import (
-    LOW_PRECISION_TOLERANCE,
+    NATIVE_ATTENTION_NOISE,
     float32_head,
     float64_attention,
     has_reference_mode,
@@ -107,7 +107,10 @@ class HFCausalLM:
         self.low_precision = is_low_precision(model)
         """bfloat16 / float16 weights: logits are computed in float32 (``float32_head``)."""
         self.quantized = has_reference_mode(model)
-        """int8 layers: attention runs in float64 (``float64_attention``)."""
+        """int8 layers (checked on their float32 reference, ``reference_weights``)."""
+        self.exact_attention = self.quantized or self.device.type == "cpu"
+        """Attention in float64 (``float64_attention``): scores identical alone and in any
+        batch. On for every model on a CPU and for int8 models everywhere."""
         self.notes: list[str] = []
         """What a user must know about how this engine scores (shown with the model's info)."""
         self._token_texts: TokenTexts | None = None
@@ -200,7 +203,7 @@ class HFCausalLM:
         """Score token-level (context, continuation) pairs: the work behind ``loglikelihood``."""
         wanted = self.fast if fast is None else fast
         packed = wanted and self.check_packing()
-        with float64_attention(self.quantized):
+        with float64_attention(self.exact_attention):
             if packed:
                 return self._loglikelihood_packed(pairs, progress)
             return self._loglikelihood_plain(pairs, progress)
@@ -247,7 +250,7 @@ class HFCausalLM:
         except torch.OutOfMemoryError:  # no room for float32 copies: compare as it runs
             packed = self._loglikelihood_packed(pairs, None)
             plain = self._loglikelihood_plain(pairs, None)
-            tolerance = 2 * LOW_PRECISION_TOLERANCE * max(len(t) for _, t in pairs)
+            tolerance = NATIVE_ATTENTION_NOISE * max(len(t) for _, t in pairs)
         worst = max(abs(a.logprob - b.logprob) for a, b in zip(packed, plain, strict=True))
         self._packing_checked = True
         if worst > tolerance:
@@ -454,7 +457,7 @@ class HFCausalLM:
                     if stop
                     else []
                 )
-                with torch.inference_mode(), float64_attention(self.quantized):
+                with torch.inference_mode(), float64_attention(self.exact_attention):
                     generated = self.model.generate(
                         **batch, generation_config=config, stopping_criteria=criteria
                     )

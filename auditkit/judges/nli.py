@@ -15,10 +15,10 @@ ignored); a model without exactly one of each is refused.
   does not know the answer."). If P(entailment) ≥ ``threshold`` the verdict is *abstained*;
   otherwise the abstention judge's rules decide (``auditkit.judges.abstention``).
 
-Both are validated on the rule judge's own validation set (``premise.jsonl``,
-``abstention.jsonl``), so their cards compare with the rules' cards row for row. The evidence of
-every verdict holds the NLI probabilities, the hypothesis, the rules' verdict and which of the two
-decided (``decided_by``: ``nli`` or ``rules``).
+Both are measured on the rule judge's own labelled sets (the held-out set for the card, the
+development set beside it), so their cards compare with the rules' cards row for row. The
+evidence of every verdict holds the NLI probabilities, the hypothesis, the rules' verdict and
+which of the two decided (``decided_by``: ``nli`` or ``rules``).
 
 Deterministic: the model runs in eval mode in float32, no sampling; each (reply, hypothesis) pair
 is cut to at most ``min(512, the tokenizer's and the model's limits)`` tokens, the longer text
@@ -42,14 +42,13 @@ from auditkit.judges._base import Judge, ReplyRow, Verdict, register_judge
 from auditkit.judges.abstention import AbstentionJudge, AbstentionRow
 from auditkit.judges.premise import PremiseJudge, PremiseRow
 from auditkit.models.metadata import PICKLE_WEIGHT_SUFFIXES
+from auditkit.models.spec import DEVICE_PATTERN
 
 ABSTENTION_HYPOTHESIS = "The speaker does not know the answer."
 """The hypothesis ``abstention-nli`` tests each reply against."""
 
 MAX_TOKENS = 512
 """The most tokens of one (reply, hypothesis) pair, unless the model allows fewer."""
-
-DEVICE_PATTERN = r"^(auto|cpu|cuda(:\d+)?|mps)$"
 
 
 @dataclass(frozen=True)
