@@ -10,11 +10,12 @@ one answer of 200 flipped); float32 up to 2.8e-5 nats. The fixes:
   dtype. float32 attention sums in an order that depends on how wide the padded or packed rows
   are (~1e-7 relative); bfloat16 rounding and int8 quantization are discontinuous, so that noise
   moved whole rounding steps and compounded over the layers. In float64 the noise is ~1e-16 and
-  vanishes in the rounding, the other layers compute each token on its own (and int8 products
-  are exact integers), so alone and mixed scores are identical bit for bit for float32, bfloat16,
-  float16 and int8 (same measurement: 0.0 for each). On a CPU it costs nothing measurable at
-  these lengths (float32, 200 questions: 12.4–12.8 s with it, 11.1–13.8 s without); it is on for
-  every model on a CPU and for int8 models everywhere. On a GPU, float and bfloat16 models keep
+  vanishes in the rounding, and the other layers compute each token on its own (int8 products
+  are exact integers). Same measurement with it: int8 identical bit for bit, bfloat16 within
+  7.6e-6 nats, float32 within 1.6e-5 nats (the float32 matrix kernels for one row and for many
+  still sum in different orders), and the same accuracy alone and mixed. On a CPU it costs
+  nothing measurable at these lengths (float32, 200 questions: 12.4–12.8 s with it, 11.1–13.8 s
+  without); it is on for every model on a CPU and for int8 models everywhere. On a GPU, float and bfloat16 models keep
   their native attention kernels (float64 there is slow and memory-hungry at long contexts) and
   their scores move within ``NATIVE_ATTENTION_NOISE``.
 - ``float32_head``: the language-model head of a bfloat16 or float16 model computes its logits in
