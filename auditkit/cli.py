@@ -96,6 +96,9 @@ def run(
     loaded = load_suite(suite)
     if device is not None:
         loaded = _with_device(loaded, device)
+    # The progress line says what runs; libraries' own bars (GGUF conversion, lm-eval) would
+    # interleave with it. Workers inherit this; a user who sets it keeps their choice.
+    os.environ.setdefault("TQDM_DISABLE", "1")
     out_dir = out or loaded.report_dir()
     cache = None if no_cache else open_cache(cache_dir or default_cache_dir(out_dir))
     executor = executor_for(loaded)

@@ -295,6 +295,10 @@ def _from_pretrained(
         AutoModelForSequenceClassification,
         AutoTokenizer,
     )
+    from transformers.utils import logging as transformers_logging
+
+    # auditkit's progress line says what is loading; transformers' own bars would interleave.
+    transformers_logging.disable_progress_bar()
 
     common: dict[str, Any] = {"trust_remote_code": spec.trust_remote_code}
     if spec.revision and not Path(checkpoint.location).exists():
