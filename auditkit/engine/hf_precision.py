@@ -15,9 +15,9 @@ one answer of 200 flipped); float32 up to 2.8e-5 nats. The fixes:
   7.6e-6 nats, float32 within 1.6e-5 nats (the float32 matrix kernels for one row and for many
   still sum in different orders), and the same accuracy alone and mixed. On a CPU it costs
   nothing measurable at these lengths (float32, 200 questions: 12.4–12.8 s with it, 11.1–13.8 s
-  without); it is on for every model on a CPU and for int8 models everywhere. On a GPU, float and bfloat16 models keep
-  their native attention kernels (float64 there is slow and memory-hungry at long contexts) and
-  their scores move within ``NATIVE_ATTENTION_NOISE``.
+  without); it is on for every model on a CPU and for int8 models everywhere. On a GPU, float
+  and bfloat16 models keep their native attention kernels (float64 there is slow and
+  memory-hungry at long contexts) and their scores move within ``NATIVE_ATTENTION_NOISE``.
 - ``float32_head``: the language-model head of a bfloat16 or float16 model computes its logits in
   float32 from the model's own hidden states and weights (upcast exactly), so log-probabilities
   are normalised from logits that were never rounded to 8 or 11 significant bits.
