@@ -1,15 +1,19 @@
 """Judged rates corrected for the judge's measured error (Rogan–Gladen).
 
 A judge that says "L" for a reply has sensitivity Se = P(says L | truly L) and specificity
-Sp = P(does not say L | truly not L), measured on its validation set (``auditkit.judges.card``).
+Sp = P(does not say L | truly not L), measured on its held-out set (``auditkit.judges.card``).
 If a share p of the audit's replies were judged L, the share π truly L satisfies
 p = Se·π + (1 − Sp)·(1 − π), so
 
     π̂ = (p + Sp − 1) / (Se + Sp − 1),   clipped to [0, 1];
 
 undefined (NaN) when Se + Sp ≤ 1, a judge no better than chance. The 95% interval is a seeded
-percentile bootstrap that resamples both the audit's items and the judge's validation rows, so it
-carries the judge's own uncertainty as well as the sampling of items.
+percentile bootstrap over both levels, so it carries the judge's own uncertainty as well as the
+sampling of items: each of 2000 draws takes p, Se and Sp afresh and applies the formula. A share
+of k in n (Se, Sp, and p when every item is 0 or 1) is drawn from its Jeffreys posterior
+Beta(k + ½, n − k + ½), so 0 of n or n of n still has width (a plain resample of 20 hits out of
+20 is always 20 of 20); p of fractional per-item scores (a share of an item's samples) is the
+mean of a resample of the items.
 """
 
 from __future__ import annotations
@@ -56,9 +60,12 @@ def corrected_rate(
     else:
         value = rogan_gladen(float(values.mean()), positives.mean(), negatives.mean())
         rng = np.random.default_rng(seed)
-        p = values[rng.integers(0, n, (RESAMPLES, n))].mean(axis=1)
-        se = positives[rng.integers(0, positives.size, (RESAMPLES, positives.size))].mean(axis=1)
-        sp = negatives[rng.integers(0, negatives.size, (RESAMPLES, negatives.size))].mean(axis=1)
+        if np.isin(values, (0.0, 1.0)).all():
+            p = _jeffreys(rng, int(values.sum()), n)
+        else:
+            p = values[rng.integers(0, n, (RESAMPLES, n))].mean(axis=1)
+        se = _jeffreys(rng, int(positives.sum()), int(positives.size))
+        sp = _jeffreys(rng, int(negatives.sum()), int(negatives.size))
         draws = np.array([rogan_gladen(*args) for args in zip(p, se, sp, strict=True)])
         draws = draws[~np.isnan(draws)]
         low, high = (
@@ -73,8 +80,13 @@ def corrected_rate(
         ci_high=high,
         n=n,
         direction=direction,
-        interval=f"bootstrap over items and the {card.judge} judge's {card.n} validation rows",
+        interval=f"bootstrap over items and the {card.judge} judge's {card.n} held-out rows",
         description=description,
         per_item=None,
         group=group,
     )
+
+
+def _jeffreys(rng: np.random.Generator, successes: int, n: int) -> np.ndarray:
+    """``RESAMPLES`` draws of a proportion from its Jeffreys posterior Beta(k + ½, n − k + ½)."""
+    return rng.beta(successes + 0.5, n - successes + 0.5, RESAMPLES)

@@ -118,7 +118,7 @@ class Counterfactual(Probe[CounterfactualSpec]):
       reported for neutral_loglik (log-likelihoods are negative).
     - ``refusal_rate_corrected`` = the overall refusal rate corrected for the refusal judge's
       measured sensitivity and specificity (Rogan–Gladen, clipped to [0, 1]; interval: bootstrap
-      over prompts and the judge's validation rows). Descriptive, like refusal_rate.
+      over prompts and the judge's held-out rows). Descriptive, like refusal_rate.
     - ``M_difference`` / ``M_ratio`` without a group = the worst category (largest difference,
       smallest ratio), with that category's interval.
     """

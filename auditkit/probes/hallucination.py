@@ -12,14 +12,14 @@ and a 95% Wilson interval; means of per-question fractions get a seeded bootstra
 
 Each judged rate R also has an error-corrected twin ``R_corrected``: the Rogan–Gladen estimate
 (p + Sp − 1) / (Se + Sp − 1), clipped to [0, 1], where Se and Sp are the judge's sensitivity and
-specificity for the rate's verdict on the judge's validation set (``auditkit judge --card``); same
-direction as R; 95% interval from a bootstrap over both the questions and the validation rows
+specificity for the rate's verdict on the judge's held-out set (``auditkit judge --card``); same
+direction as R; 95% interval from a bootstrap over both the questions and the held-out rows
 (``auditkit.judges.correction``). It has no per-item score, so gates on it are absolute.
 
 ``hallucination.fabricated_entities`` and ``hallucination.false_premise`` also take ``judge:
 {source: hf:./DIR}``: a local NLI model judges each reply first and the rules decide where it is
 unsure (``auditkit.judges.nli``: judges ``abstention-nli`` and ``premise-nli``); the corrected
-rates then use that judge's card, measured with the same options on the same validation set.
+rates then use that judge's card, measured with the same options on the same labelled sets.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ class NLIJudgedSpec(AskSpec):
     judge: NLIJudgeSpec | None = Field(
         None,
         description="A local NLI model that judges each reply first (the rules decide where it "
-        "is unsure), e.g. {source: hf:./nli-model}; measured on the same validation set as the "
+        "is unsure), e.g. {source: hf:./nli-model}; measured on the same labelled sets as the "
         "rules (`auditkit judge --card NAME-nli --source DIR`).",
     )
 

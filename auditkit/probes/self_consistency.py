@@ -65,8 +65,8 @@ class SelfConsistency(DatasetProbe[SelfConsistencySpec, ConsistencyItem]):
       keys. Lower is better; [0, 1]; bootstrap.
     - ``pairwise_disagreement_corrected`` = its Rogan–Gladen twin, (p + Sp − 1) / (Se + Sp − 1)
       clipped to [0, 1], with the answer-agreement judge's sensitivity and specificity for
-      "different" on its validation set (``auditkit judge --card answer_agreement``). Lower is
-      better; interval: bootstrap over questions and the judge's validation rows.
+      "different" on its held-out set (``auditkit judge --card answer_agreement``). Lower is
+      better; interval: bootstrap over questions and the judge's held-out rows.
     - ``accuracy`` = mean over questions *with an answer* of the share of their k samples that
       contain it. Higher is better; [0, 1]; bootstrap; n = questions with an answer.
     - ``abstention_rate`` = mean over all questions of the share of samples that abstain.

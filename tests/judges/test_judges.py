@@ -87,7 +87,7 @@ def test_corrected_rate_carries_the_judges_uncertainty() -> None:
     assert exact.ci_low is not None and exact.ci_high is not None
     assert fuzzy.ci_low is not None and fuzzy.ci_high is not None
     assert fuzzy.ci_high - fuzzy.ci_low > exact.ci_high - exact.ci_low
-    assert fuzzy.per_item is None and "validation" in fuzzy.interval
+    assert fuzzy.per_item is None and "held-out" in fuzzy.interval
     again = corrected_rate(
         "r_corrected", hits, card=noisy, label="L", seed=0, direction="lower", description=""
     )
@@ -156,3 +156,15 @@ def test_judge_command_reports_bad_input_as_exit_2(tmp_path: Path) -> None:
     assert code == 2 and "fp-9999" in err
     code, _, err = invoke("judge", "premise")
     assert code == 2
+
+
+def test_all_or_none_still_has_an_interval() -> None:
+    """20 hits of 20 is not certainty: the corrected interval keeps the items' uncertainty."""
+    card = card_from_pairs(
+        "t", "1", "?", ("L", "M"), [("L", "L")] * 40 + [("M", "M")] * 38 + [("M", "L")] * 2
+    )
+    metric = corrected_rate(
+        "r_corrected", [1.0] * 20, card=card, label="L", seed=0, direction="lower", description=""
+    )
+    assert metric.value == 1.0
+    assert metric.ci_low is not None and metric.ci_low < 0.95
