@@ -72,7 +72,7 @@ def test_refusals_are_the_declining_patterns_only() -> None:
 
 
 def test_every_pattern_is_documented_in_the_module_docstring() -> None:
-    import auditkit.scorers.refusal as module
+    import auditkit.scorers.refusal._patterns as module
 
     assert module.__doc__ is not None
     for name in ABSTENTION_PATTERNS:
