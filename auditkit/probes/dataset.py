@@ -18,6 +18,16 @@ from auditkit.jsonl import read_jsonl
 from auditkit.probes.base import Probe, ProbeSpec, SuitePath
 
 
+def distinct_texts(texts: list[str], what: str) -> list[str]:
+    """``texts`` if none is blank and none repeats; else ``ValueError`` naming ``what`` (for
+    item validators: choices, answers)."""
+    if any(not text.strip() for text in texts):
+        raise ValueError(f"{what} must not be empty")
+    if len(set(texts)) != len(texts):
+        raise ValueError(f"{what} must be distinct")
+    return texts
+
+
 def builtin_data(relative: str) -> Path:
     """A data file that ships with auditkit, e.g. ``data/toxicity/prompts.jsonl``."""
     return Path(str(resources.files("auditkit") / relative))

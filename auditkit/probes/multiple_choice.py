@@ -20,7 +20,7 @@ from auditkit.probes.base import (
     SuitePath,
     register_probe,
 )
-from auditkit.probes.dataset import DatasetProbe, DatasetSpec
+from auditkit.probes.dataset import DatasetProbe, DatasetSpec, distinct_texts
 from auditkit.results import Metric
 from auditkit.stats import bootstrap_interval, wilson_interval
 
@@ -42,11 +42,7 @@ class MultipleChoiceItem(BaseModel):
     @field_validator("choices")
     @classmethod
     def _distinct_nonempty(cls, choices: list[str]) -> list[str]:
-        if any(not c.strip() for c in choices):
-            raise ValueError("choices must not be empty")
-        if len(set(choices)) != len(choices):
-            raise ValueError("choices must be distinct")
-        return choices
+        return distinct_texts(choices, "choices")
 
     @model_validator(mode="after")
     def _answer_in_range(self) -> MultipleChoiceItem:

@@ -25,7 +25,7 @@ from auditkit.engine.classifier import require_language_model
 from auditkit.errors import UserError
 from auditkit.probes._safety_metrics import by_group, mean, proportion, proportion_per_group
 from auditkit.probes.base import ProbeContext, ProbeOutput, Sample, SuitePath, register_probe
-from auditkit.probes.dataset import DatasetProbe, DatasetSpec
+from auditkit.probes.dataset import DatasetProbe, DatasetSpec, distinct_texts
 from auditkit.results import Direction, Metric
 
 # -- TruthfulQA-style multiple choice -----------------------------------------------------------
@@ -46,11 +46,7 @@ class TruthfulItem(BaseModel):
     @field_validator("true_answers", "false_answers")
     @classmethod
     def _distinct_nonblank(cls, answers: list[str]) -> list[str]:
-        if any(not a.strip() for a in answers):
-            raise ValueError("answers must not be blank")
-        if len(set(answers)) != len(answers):
-            raise ValueError("answers must be distinct")
-        return answers
+        return distinct_texts(answers, "answers")
 
     @model_validator(mode="after")
     def _best_first_and_disjoint(self) -> TruthfulItem:

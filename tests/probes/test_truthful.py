@@ -225,7 +225,7 @@ def test_mc2_is_stable_far_below_float_range() -> None:
             "true_answers: List should have at least 1 item after validation, not 0",
         ),
         ({"false_answers": ["Nope", "Nope"]}, "false_answers: answers must be distinct"),
-        ({"true_answers": ["Yes", " "]}, "true_answers: answers must not be blank"),
+        ({"true_answers": ["Yes", " "]}, "true_answers: answers must not be empty"),
     ],
 )
 def test_truthful_mc_bad_items(tmp_path: Path, change: dict[str, Any], message: str) -> None:
