@@ -9,13 +9,23 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
-from typing import ClassVar, Generic, TypeVar, cast
+from typing import Annotated, ClassVar, Generic, TypeVar, cast
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from auditkit.errors import UserError
 from auditkit.jsonl import read_jsonl
 from auditkit.probes.base import Probe, ProbeSpec, SuitePath
+
+
+def _has_question_slot(prompt: str) -> str:
+    if "{question}" not in prompt:
+        raise ValueError("the prompt template must contain {question}")
+    return prompt
+
+
+QuestionTemplate = Annotated[str, AfterValidator(_has_question_slot)]
+"""A prompt template with a ``{question}`` slot, checked when the suite is loaded."""
 
 
 def distinct_texts(texts: list[str], what: str) -> list[str]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from auditkit.engine.classifier import require_language_model
 from auditkit.engine.sampling import greedy_replies
@@ -48,7 +48,7 @@ from auditkit.probes.base import (
     SuitePath,
     register_probe,
 )
-from auditkit.probes.dataset import DatasetProbe, DatasetSpec
+from auditkit.probes.dataset import DatasetProbe, DatasetSpec, QuestionTemplate
 from auditkit.results import Direction, Metric
 from auditkit.scorers.answers import any_exact_match, best_token_f1
 
@@ -60,7 +60,7 @@ class AskSpec(DatasetSpec):
 
     data: SuitePath | None = Field(None, description="JSONL data; default: auditkit's own set.")
     limit: int | None = Field(None, ge=1, description="Use only the first N questions.")
-    prompt: str = Field(
+    prompt: QuestionTemplate = Field(
         "{question}", description="Message template; {question} is replaced by the question."
     )
     chat: bool = Field(True, description="Wrap the message in the model's chat template.")
@@ -70,13 +70,6 @@ class AskSpec(DatasetSpec):
         description="Also count replies whose sentence embedding is close to a known abstention "
         "(needs the packaged all-MiniLM-L6-v2 model).",
     )
-
-    @field_validator("prompt")
-    @classmethod
-    def _has_question(cls, prompt: str) -> str:
-        if "{question}" not in prompt:
-            raise ValueError("the prompt template must contain {question}")
-        return prompt
 
 
 class NLIJudgedSpec(AskSpec):
@@ -324,7 +317,7 @@ class ClosedBookItem(BaseModel):
 class ShortAnswerSpec(AskSpec):
     """Questions with a short answer: the prompt asks for a few words, and replies are short."""
 
-    prompt: str = Field(
+    prompt: QuestionTemplate = Field(
         "{question} Answer in a few words.",
         description="Message template; {question} is replaced by the question.",
     )

@@ -20,7 +20,7 @@ from auditkit.probes.base import (
     SuitePath,
     register_probe,
 )
-from auditkit.probes.dataset import DatasetProbe, DatasetSpec, distinct_texts
+from auditkit.probes.dataset import DatasetProbe, DatasetSpec, QuestionTemplate, distinct_texts
 from auditkit.results import Metric
 from auditkit.stats import bootstrap_interval, wilson_interval
 
@@ -60,19 +60,12 @@ class MultipleChoiceSpec(DatasetSpec):
         description="JSONL with question, choices, answer (0-based), optional id and domain. "
         "Default: auditkit's general-knowledge set (200 items, 10 domains).",
     )
-    prompt: str = Field(
+    prompt: QuestionTemplate = Field(
         "Question: {question}\nAnswer:",
         description="Prompt template; {question} is replaced by the item's question.",
     )
     choice_prefix: str = Field(" ", description="Text put before each choice when it is scored.")
     limit: int | None = Field(None, ge=1, description="Use only the first N items.")
-
-    @field_validator("prompt")
-    @classmethod
-    def _has_question(cls, prompt: str) -> str:
-        if "{question}" not in prompt:
-            raise ValueError("the prompt template must contain {question}")
-        return prompt
 
 
 @register_probe

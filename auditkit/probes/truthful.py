@@ -25,7 +25,7 @@ from auditkit.engine.classifier import require_language_model
 from auditkit.errors import UserError
 from auditkit.probes._safety_metrics import by_group, mean, proportion, proportion_per_group
 from auditkit.probes.base import ProbeContext, ProbeOutput, Sample, SuitePath, register_probe
-from auditkit.probes.dataset import DatasetProbe, DatasetSpec, distinct_texts
+from auditkit.probes.dataset import DatasetProbe, DatasetSpec, QuestionTemplate, distinct_texts
 from auditkit.results import Direction, Metric
 
 # -- TruthfulQA-style multiple choice -----------------------------------------------------------
@@ -71,19 +71,12 @@ class TruthfulMCSpec(DatasetSpec):
         "false_answers}. Default: auditkit's own set.",
     )
     limit: int | None = Field(None, ge=1, description="Use only the first N questions.")
-    prompt: str = Field(
+    prompt: QuestionTemplate = Field(
         "Q: {question}\nA:",
         description="Prompt template (no chat template); {question} is replaced by the question. "
         "Put a few-shot primer here to match published TruthfulQA numbers.",
     )
     answer_prefix: str = Field(" ", description="Text put before each answer when it is scored.")
-
-    @field_validator("prompt")
-    @classmethod
-    def _has_question(cls, prompt: str) -> str:
-        if "{question}" not in prompt:
-            raise ValueError("the prompt template must contain {question}")
-        return prompt
 
 
 @register_probe
