@@ -322,9 +322,9 @@ def judge(
 ) -> None:
     """Judge saved replies without a model, one JSON line per row; or print the judges' cards.
 
-    With --card: every judge (or NAME) measured on its shipped validation set, with 95% Wilson
-    intervals; the NLI judges need --source DIR. Rows that carry a `label` are also summarised as
-    a card on stderr."""
+    With --card: every judge (or NAME) measured on its shipped held-out set (never tuned on),
+    with 95% Wilson intervals and the development set's accuracy beside it; the NLI judges need
+    --source DIR. Rows that carry a `label` are also summarised as a card on stderr."""
     from auditkit.judges import JUDGES
     from auditkit.judges.card import judge_card
     from auditkit.judges.nli import NLIJudge
