@@ -78,6 +78,32 @@ class ModelFile(_Frozen):
     sha256: str
 
 
+class QuantizationDetail(_Frozen):
+    """How a variant's weights (and activations) are quantized."""
+
+    scheme: str
+    """The suite's ``quantization``, e.g. ``int4-weight-only``."""
+    library: str
+    """What implements it: ``auditkit``, ``torchao``, ``bitsandbytes``, ``onnxruntime``."""
+    weight_bits: int
+    activation_bits: int | None = None
+    """``None``: activations stay in floating point (weight-only schemes)."""
+    group_size: int | None = None
+    """Weights sharing one scale; ``None``: one scale per output channel."""
+
+
+class PruningDetail(_Frozen):
+    """Pruning applied at load, and what it achieved."""
+
+    method: str
+    """``magnitude`` or ``2:4``."""
+    target_sparsity: float
+    achieved_sparsity: float
+    """Share of zeros among the weights in scope, counted after pruning."""
+    layers: int
+    """Number of weight matrices pruned."""
+
+
 class ModelInfo(_Frozen):
     """What was loaded, measured at load time."""
 
@@ -95,6 +121,14 @@ class ModelInfo(_Frozen):
     """Where it came from: ``suite``, ``model card``, ``gguf metadata``, ``adapter base``."""
     dtype: str
     quantization: str | None = None
+    quantization_detail: QuantizationDetail | None = None
+    """Scheme, bits and group size of a quantized variant."""
+    pruning: PruningDetail | None = None
+    """What pruning at load did, measured on the pruned weights."""
+    runtime: str = "transformers"
+    """What runs the model: ``transformers`` (PyTorch) or ``onnxruntime``."""
+    runtime_detail: dict[str, str] = Field(default_factory=dict)
+    """Runtime specifics, e.g. the ONNX Runtime providers in use and the exported file's hash."""
     device: str
     load_seconds: float
     trust_remote_code: bool = False
@@ -260,6 +294,11 @@ class Environment(_Frozen):
     memory_bytes: int
     gpus: list[str] = Field(default_factory=list)
     cuda: str | None = None
+    cpu_features: list[str] = Field(default_factory=list)
+    """The CPU's instruction-set extensions that decide kernel speed (``avx2``, ``avx512f``,
+    ``avx512_bf16``, ``amx_bf16``…), as far as the system says."""
+    gpu_capabilities: list[str] = Field(default_factory=list)
+    """Each GPU's CUDA compute capability, e.g. ``9.0``, in the order of ``gpus``."""
 
 
 class AuditResult(_Frozen):

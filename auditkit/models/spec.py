@@ -23,11 +23,45 @@ DEVICE_PATTERN = r"^(auto|cpu|cuda(:\d+)?|mps)$"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 Dtype = Literal["auto", "float32", "bfloat16", "float16"]
-Quantization = Literal["int8-dynamic"]
+Quantization = Literal[
+    "int8-dynamic", "int8-weight-only", "int4-weight-only", "bnb-int8", "bnb-nf4"
+]
+"""Quantization schemes. ``int8-dynamic`` is auditkit's own per-token scheme on transformers and
+ONNX Runtime's quantizer on ``runtime: onnxruntime``; the weight-only schemes come from torchao,
+the ``bnb-`` ones from bitsandbytes (CUDA only)."""
+WEIGHT_ONLY_SCHEMES = ("int8-weight-only", "int4-weight-only")
+BNB_SCHEMES = ("bnb-int8", "bnb-nf4")
 Task = Literal["causal-lm", "sequence-classification"]
 """Model tasks. Embedding models and seq2seq models will join this list."""
-Runtime = Literal["transformers"]
-"""Execution runtimes. ONNX Runtime and llama.cpp-style runtimes will join this list."""
+Runtime = Literal["transformers", "onnxruntime"]
+"""Execution runtimes: transformers (PyTorch) or ONNX Runtime (the model exported once to ONNX,
+cached by content)."""
+ORT_PROVIDERS = ("CPUExecutionProvider", "CUDAExecutionProvider", "TensorrtExecutionProvider")
+
+
+class PruningSpec(BaseModel):
+    """Weights set to zero at load: the share of a layer's weights, chosen by magnitude."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: Literal["magnitude", "2:4"] = Field(
+        description="'magnitude': the smallest |w| of each layer (unstructured); '2:4': the two "
+        "smallest of every four consecutive weights of a row (the pattern sparse tensor cores "
+        "accelerate)."
+    )
+    sparsity: float = Field(
+        0.5, gt=0, lt=1, description="Share of weights set to zero; '2:4' is always 0.5."
+    )
+    scope: Literal["linear"] = Field(
+        "linear",
+        description="Which weights: 'linear' = every linear layer except the output head.",
+    )
+
+    @model_validator(mode="after")
+    def _two_four_is_half(self) -> PruningSpec:
+        if self.method == "2:4" and self.sparsity != 0.5:
+            raise ValueError("'2:4' pruning always has sparsity 0.5: drop 'sparsity'")
+        return self
 
 
 @dataclass(frozen=True)
@@ -120,12 +154,31 @@ class ModelSpec(BaseModel):
         description="'causal-lm' (generation and scoring) or 'sequence-classification' "
         "(label probabilities, e.g. a toxicity classifier).",
     )
-    runtime: Runtime = "transformers"
+    runtime: Runtime = Field(
+        "transformers",
+        description="'transformers' (PyTorch) or 'onnxruntime' (exported once to ONNX and cached; "
+        "causal language models only).",
+    )
+    providers: list[str] | None = Field(
+        None,
+        description="onnxruntime only: execution providers in order of preference, e.g. "
+        "['CUDAExecutionProvider', 'CPUExecutionProvider']. Default: the suite's device.",
+    )
     dtype: Dtype = Field("auto", description="Weights dtype; 'auto' keeps the checkpoint's own.")
     quantization: Quantization | None = Field(
         None,
         description="'int8-dynamic': int8 weights (per output channel) and int8 activations "
-        "quantized per token at run time, in every linear layer; starts from float32 weights.",
+        "quantized at run time (per token on transformers; ONNX Runtime's dynamic quantizer on "
+        "onnxruntime); 'int8-weight-only', 'int4-weight-only' (torchao; int4 in groups of "
+        "'group_size' weights); 'bnb-int8', 'bnb-nf4' (bitsandbytes, CUDA only).",
+    )
+    group_size: int | None = Field(
+        None,
+        description="int4-weight-only: weights per quantization group (32, 64, 128 or 256; "
+        "default 128).",
+    )
+    pruning: PruningSpec | None = Field(
+        None, description="Prune at load, e.g. {method: magnitude, sparsity: 0.5}."
     )
     batch_size: int | None = Field(
         None,
@@ -167,15 +220,54 @@ class ModelSpec(BaseModel):
             if self._source.kind != "peft":
                 raise ValueError("'base' applies to 'peft:' sources only")
             self._base = ModelSource.parse(self.base, base_dir)
-        if self.quantization == "int8-dynamic" and self.dtype not in ("auto", "float32"):
-            raise ValueError(
-                f"'int8-dynamic' quantization starts from float32 weights: drop "
-                f"'dtype: {self.dtype}' or the quantization"
-            )
+        self._check_variant()
         path = self._source.path
         if self.task == "sequence-classification" and path is not None and path.suffix == ".gguf":
             raise ValueError("GGUF files hold causal language models: use 'task: causal-lm'")
         return self
+
+    def _check_variant(self) -> None:
+        """Reject dtype × quantization × runtime × pruning combinations that cannot be built."""
+        scheme = self.quantization
+        if scheme == "int8-dynamic" and self.dtype not in ("auto", "float32"):
+            raise ValueError(
+                f"'int8-dynamic' quantization starts from float32 weights: drop "
+                f"'dtype: {self.dtype}' or the quantization"
+            )
+        if scheme in WEIGHT_ONLY_SCHEMES and self.dtype == "float16":
+            raise ValueError(f"'{scheme}' runs on float32 or bfloat16 weights, not float16")
+        if self.group_size is not None:
+            if scheme != "int4-weight-only":
+                raise ValueError("'group_size' applies to 'int4-weight-only' quantization only")
+            if self.group_size not in (32, 64, 128, 256):
+                raise ValueError("'group_size' must be 32, 64, 128 or 256")
+        if self.runtime == "onnxruntime":
+            if self.task != "causal-lm":
+                raise ValueError("'runtime: onnxruntime' runs causal language models only")
+            if scheme not in (None, "int8-dynamic"):
+                raise ValueError(
+                    f"'{scheme}' is a PyTorch scheme: on 'runtime: onnxruntime' use "
+                    "'quantization: int8-dynamic' (ONNX Runtime's quantizer) or none"
+                )
+            if self.dtype not in ("auto", "float32"):
+                raise ValueError(
+                    "'runtime: onnxruntime' exports float32 weights: drop "
+                    f"'dtype: {self.dtype}' (or quantize with 'int8-dynamic')"
+                )
+            if self.pruning is not None or self.device_map is not None:
+                raise ValueError(
+                    "'pruning' and 'device_map' apply to 'runtime: transformers' only"
+                )
+            for provider in self.providers or []:
+                if provider not in ORT_PROVIDERS:
+                    raise ValueError(
+                        f"unknown ONNX Runtime provider {provider!r}: use "
+                        + ", ".join(repr(p) for p in ORT_PROVIDERS)
+                    )
+        elif self.providers is not None:
+            raise ValueError("'providers' applies to 'runtime: onnxruntime' only")
+        if scheme in BNB_SCHEMES and self.pruning is not None:
+            raise ValueError(f"prune before quantizing: '{scheme}' cannot be combined with pruning")
 
     @property
     def parsed_source(self) -> ModelSource:
