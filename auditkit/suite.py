@@ -198,6 +198,13 @@ def _cross_field_problems(suite: Suite) -> list[tuple[Location, str]]:
         )
     for p, spec in enumerate(suite.probes):
         problems += _gate_problems(p, spec, suite.baseline)
+    if suite.executor == "local":  # Ray workers may have hardware this machine lacks
+        from auditkit.models.support import variant_problem
+
+        for m, model in enumerate(suite.models):
+            found = variant_problem(model, suite.device)
+            if found:
+                problems.append((("models", m, found[0]), found[1]))
     return problems
 
 

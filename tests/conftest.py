@@ -28,3 +28,13 @@ def gguf_conversion_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("gguf-cache")
     os.environ[CACHE_ENV] = str(folder)
     return folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def onnx_export_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Exported ONNX graphs go to a folder of this test run, never the user's cache."""
+    from auditkit.models.onnx_export import CACHE_ENV
+
+    folder = tmp_path_factory.mktemp("onnx-cache")
+    os.environ[CACHE_ENV] = str(folder)
+    return folder

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import torch
@@ -52,7 +52,9 @@ from auditkit.engine.hf_precision import (
     is_low_precision,
     reference_weights,
 )
-from auditkit.engine.hf_stop import StopInNewText, TokenTexts
+from auditkit.engine.hf_stop import StopInNewText
+from auditkit.engine.hf_tokens import Tokenization, rolling_pairs
+from auditkit.engine.sampling import SamplingRequest
 from auditkit.engine.timing import Clock, TimedRun
 
 DEFAULT_MAX_LENGTH = 2048
@@ -60,7 +62,7 @@ PACKING_ATTENTION = ("sdpa", "eager")
 """Attention implementations known to apply a custom 4-D mask as given."""
 
 
-class HFCausalLM:
+class HFCausalLM(Tokenization):
     """A ``LanguageModel`` over a loaded transformers model and its tokenizer."""
 
     def __init__(
@@ -83,8 +85,8 @@ class HFCausalLM:
         ``bytes_on_disk`` is the size of the weight files, reported by ``footprint()``;
         ``batch_size``, when given, is the most rows of any forward pass, scoring and generation
         alike (it replaces ``max_batch_size`` and ``generation_batch_size``)."""
+        super().__init__(tokenizer)
         self.model = model.eval()
-        self.tokenizer = tokenizer
         self._name = name
         self.batch_tokens = batch_tokens
         self.max_batch_size = batch_size or max_batch_size
@@ -98,8 +100,6 @@ class HFCausalLM:
         forward = inspect.signature(model.forward).parameters
         self._takes_position_ids = "position_ids" in forward
         self._takes_logits_to_keep = "logits_to_keep" in forward
-        pad = tokenizer.pad_token_id
-        self.pad_token_id: int = pad if pad is not None else (tokenizer.eos_token_id or 0)
         self.stats = ScoringStats()
         """What shared-context scoring did so far (batch sizes, out-of-memory halvings)."""
         self._row_cap = self.max_batch_size
@@ -113,7 +113,6 @@ class HFCausalLM:
         batch. On for every model on a CPU and for int8 models everywhere."""
         self.notes: list[str] = []
         """What a user must know about how this engine scores (shown with the model's info)."""
-        self._token_texts: TokenTexts | None = None
         self._ordinary_ids: torch.Tensor | None = None
 
     @property
@@ -128,58 +127,6 @@ class HFCausalLM:
             if isinstance(value, int) and value > 0:
                 return value
         return DEFAULT_MAX_LENGTH
-
-    @property
-    def prefix_token_id(self) -> int:
-        """Token that stands for an empty context (lm-eval's choice: BOS, else EOS)."""
-        bos = self.tokenizer.bos_token_id
-        return bos if bos is not None else int(self.tokenizer.eos_token_id or 0)
-
-    # -- tokenisation -------------------------------------------------------------------------
-
-    def encode(self, text: str) -> list[int]:
-        """Token ids as lm-eval's HF backend makes them (tokenizer's default special tokens)."""
-        bos = self.tokenizer.bos_token
-        add_special = None if not (bos and text.startswith(bos)) else False
-        kwargs = {} if add_special is None else {"add_special_tokens": add_special}
-        return list(self.tokenizer.encode(text, **kwargs))
-
-    def encode_pair(
-        self,
-        context: str,
-        continuation: str,
-        encode_context: Callable[[str], list[int]] | None = None,
-    ) -> tuple[list[int], list[int]]:
-        """lm-eval's split: encode context + continuation whole, cut at the context's length.
-
-        ``encode_context`` may replace ``encode`` for the context alone (a cache, for many
-        continuations of one context)."""
-        if not context:
-            continuation_ids = self.encode(continuation)
-            if continuation_ids and continuation_ids[0] == self.prefix_token_id:
-                return continuation_ids[:1], continuation_ids[1:]
-            return [self.prefix_token_id], continuation_ids
-        n_spaces = len(context) - len(context.rstrip())
-        if n_spaces:
-            continuation = context[-n_spaces:] + continuation
-            context = context[:-n_spaces]
-        whole = self.encode(context + continuation)
-        context_ids = (encode_context or self.encode)(context)
-        return context_ids, whole[len(context_ids) :]
-
-    def encode_pairs(
-        self, requests: Sequence[LoglikelihoodRequest]
-    ) -> list[tuple[list[int], list[int]]]:
-        """``encode_pair`` for every request, encoding each distinct context once."""
-        contexts: dict[str, list[int]] = {}
-
-        def encode_context(text: str) -> list[int]:
-            ids = contexts.get(text)
-            if ids is None:
-                ids = contexts[text] = self.encode(text)
-            return ids
-
-        return [self.encode_pair(r.context, r.continuation, encode_context) for r in requests]
 
     # -- scoring ------------------------------------------------------------------------------
 
@@ -416,11 +363,8 @@ class HFCausalLM:
         """Whole-text log-likelihood in disjoint ``max_length`` windows (lm-eval's rule)."""
         totals = []
         for text in texts:
-            tokens = self.encode(text)
-            if tokens and tokens[0] == self.prefix_token_id:
-                # A tokenizer that adds BOS itself: the prefix token already stands for it.
-                tokens = tokens[1:]
-            pairs = _rolling_pairs(self.prefix_token_id, tokens, self.max_length)
+            tokens = self.rolling_tokens(text)
+            pairs = rolling_pairs(self.prefix_token_id, tokens, self.max_length)
             totals.append(sum(r.logprob for r in self.loglikelihood_tokens(pairs)))
             if progress:
                 progress(1)
@@ -453,7 +397,7 @@ class HFCausalLM:
                 )
                 width = batch["input_ids"].shape[1]
                 criteria = StoppingCriteriaList(
-                    [StopInNewText(self.tokenizer, width, stop, self._stop_candidates(stop))]
+                    [StopInNewText(self.tokenizer, width, stop, self.stop_candidates(stop))]
                     if stop
                     else []
                 )
@@ -469,20 +413,13 @@ class HFCausalLM:
                 progress(len(chunk))
         return [o if o is not None else "" for o in outputs]
 
-    def _stop_candidates(self, stop: tuple[str, ...]) -> frozenset[int]:
-        if self._token_texts is None:
-            self._token_texts = TokenTexts(self.tokenizer)
-        return self._token_texts.candidates(stop)
+    def sample(
+        self, requests: Sequence[SamplingRequest], progress: ProgressCallback | None = None
+    ) -> list[list[str]]:
+        """Seeded samples (temperature, top-p) per request; see ``hf_sampling``."""
+        from auditkit.engine.hf_sampling import HFSampler
 
-    def format_chat(self, user_message: str) -> str:
-        if getattr(self.tokenizer, "chat_template", None):
-            text = self.tokenizer.apply_chat_template(
-                [{"role": "user", "content": user_message}],
-                tokenize=False,
-                add_generation_prompt=True,
-            )
-            return str(text)
-        return user_message
+        return HFSampler(self).run(requests, progress)
 
     # -- speed and footprint (the PerformanceModel capability) --------------------------------
 
@@ -522,21 +459,6 @@ class HFCausalLM:
 
     def energy_joules(self) -> float | None:
         return hf_perf.energy_joules(self.device)
-
-
-def _rolling_pairs(
-    prefix_token_id: int, tokens: list[int], window: int
-) -> list[tuple[list[int], list[int]]]:
-    """Disjoint windows of at most ``window`` tokens, each conditioned on what precedes it.
-
-    Every token is predicted exactly once, with as many preceding tokens as fit in the model's
-    window (the prefix token before the first one), which is lm-eval's rolling rule.
-    """
-    pairs = []
-    for start in range(0, len(tokens), window):
-        context = [prefix_token_id, *tokens[:start]][-window:]
-        pairs.append((context, tokens[start : start + window]))
-    return pairs
 
 
 @contextlib.contextmanager

@@ -25,9 +25,12 @@ from auditkit.engine.base import (
     ProgressCallback,
     cut_at_stop,
 )
+from auditkit.engine.sampling import SamplingRequest
 from auditkit.engine.timing import Clock, ManualClock, TimedRun
 
 MOCK_BEHAVIOURS = ("shortest", "longest", "abstain", "echo")
+MOCK_VARIANT_SEPARATOR = "||"
+"""Separates the scripted variants of one reply that ``sample`` cycles through."""
 PREFILL_SECONDS = 0.002
 PREFILL_SECONDS_PER_TOKEN = 1e-5
 DECODE_SECONDS = 0.004
@@ -112,6 +115,22 @@ class MockModel:
 
     def format_chat(self, user_message: str) -> str:
         return f"User: {user_message}\nAssistant:"
+
+    def sample(
+        self, requests: Sequence[SamplingRequest], progress: ProgressCallback | None = None
+    ) -> list[list[str]]:
+        """The scripted reply, where ``||`` separates variants: sample ``j`` is variant
+        ``j mod (number of variants)``, so tests can script (dis)agreeing samples exactly."""
+        results = []
+        for request in requests:
+            (reply,) = self.generate([GenerationRequest(request.prompt, request.max_new_tokens)])
+            variants = reply.split(MOCK_VARIANT_SEPARATOR)
+            results.append(
+                [cut_at_stop(variants[j % len(variants)], request.stop) for j in range(request.n)]
+            )
+            if progress:
+                progress(1)
+        return results
 
     # -- simulated speed and footprint (the PerformanceModel capability) -----------------------
 

@@ -5,15 +5,12 @@ draws its tokens from its own random stream, seeded from the request's ``seed`` 
 its draws do not depend on the other requests in its batch: the same requests with the same seeds
 give the same texts on the same device and software (a GPU's random streams differ from a CPU's).
 
-Engines:
-
-- transformers (``HFCausalLM`` or any engine exposing ``model``, ``tokenizer`` and ``encode``):
-  left-padded batches through ``generate()``, whose greedy step picks the token that a logits
-  processor has drawn for each row: softmax at the row's temperature, the top-p nucleus, and an
-  inverse-transform draw of one uniform number from the row's ``torch.Generator``.
-- the mock model: its scripted reply, where ``||`` separates variants; sample ``j`` is variant
-  ``j mod (number of variants)``, so tests can script (dis)agreeing samples exactly.
-- any other engine: greedy requests only (temperature 0), through its ``generate``.
+Every engine that samples does it in its own ``sample`` method (``SamplingModel``), with the
+tools here: ``derive_seed`` for each sample's stream and ``draw_tokens`` (softmax at the row's
+temperature, the top-p nucleus, an inverse-transform draw of one uniform number) for each step.
+transformers engines draw in a logits processor (``SeededSampler``), ONNX Runtime engines in their
+own decoding loop; the mock model cycles through scripted variants. An engine without ``sample``
+serves greedy requests only (temperature 0), through its ``generate``.
 
 Temperature 0 is greedy decoding, so probes that want one greedy reply per prompt use
 ``sample(..., temperature=0)`` too, and get the same wide batches.
@@ -24,17 +21,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from auditkit.engine.base import GenerationRequest, LanguageModel, cut_at_stop
+from auditkit.engine.base import GenerationRequest, LanguageModel
 
 if TYPE_CHECKING:
     import torch
-
-MOCK_VARIANT_SEPARATOR = "||"
-ROWS_PER_BATCH = 64
-"""Rows (request × sample) per generate() call. On a CPU a decoding step costs about the same
-for 16 rows as for 64, so wide batches are several times faster; the memory is small."""
 
 
 @dataclass(frozen=True)
@@ -73,13 +65,12 @@ def sample(
     progress: Callable[[int], None] | None = None,
 ) -> list[list[str]]:
     """``n`` continuations per request (see the module docstring); ``progress`` is called with
-    the number of requests whose samples are all done."""
-    from auditkit.engine.mock import MockModel
+    the number of requests whose samples are all done.
 
-    if isinstance(model, MockModel):
-        return _sample_mock(model, requests, progress)
-    if all(hasattr(model, attr) for attr in ("model", "tokenizer", "encode")):
-        return _HFSampler(model).run(requests, progress)
+    An engine that samples (``SamplingModel``) does it; any other engine serves greedy requests
+    (temperature 0) through its ``generate``."""
+    if isinstance(model, SamplingModel):
+        return model.sample(requests, progress)
     if all(r.temperature == 0 for r in requests):
         greedy = model.generate(
             [GenerationRequest(r.prompt, r.max_new_tokens, r.stop) for r in requests], progress
@@ -87,113 +78,21 @@ def sample(
         return [[text] * r.n for text, r in zip(greedy, requests, strict=True)]
     raise TypeError(
         f"sampling at a temperature above 0 is not supported for {type(model).__name__} models "
-        "(supported: transformers causal LMs and the mock model)"
+        "(supported: engines with a sample() method, e.g. transformers and ONNX Runtime causal "
+        "LMs and the mock model)"
     )
 
 
-def _sample_mock(
-    model: Any, requests: Sequence[SamplingRequest], progress: Callable[[int], None] | None
-) -> list[list[str]]:
-    results = []
-    for request in requests:
-        (reply,) = model.generate([GenerationRequest(request.prompt, request.max_new_tokens)])
-        variants = reply.split(MOCK_VARIANT_SEPARATOR)
-        results.append(
-            [cut_at_stop(variants[j % len(variants)], request.stop) for j in range(request.n)]
-        )
-        if progress:
-            progress(1)
-    return results
+@runtime_checkable
+class SamplingModel(Protocol):
+    """Engine capability: seeded sampling (temperature, top-p) of several continuations."""
+
+    def sample(
+        self, requests: Sequence[SamplingRequest], progress: Callable[[int], None] | None = None
+    ) -> list[list[str]]: ...
 
 
-class _HFSampler:
-    """Seeded sampling on a transformers causal LM."""
-
-    def __init__(self, engine: Any, rows_per_batch: int | None = None) -> None:
-        self.engine = engine
-        self.model = engine.model
-        self.tokenizer = engine.tokenizer
-        self.rows_per_batch = rows_per_batch or ROWS_PER_BATCH
-        pad = self.tokenizer.pad_token_id
-        self.pad_token_id = int(pad if pad is not None else (self.tokenizer.eos_token_id or 0))
-        self.device = next(self.model.parameters()).device
-
-    def run(
-        self, requests: Sequence[SamplingRequest], progress: Callable[[int], None] | None
-    ) -> list[list[str]]:
-        limit = int(getattr(self.engine, "max_length", 2048))
-        encoded = [
-            list(self.engine.encode(r.prompt))[-max(1, limit - r.max_new_tokens) :]
-            for r in requests
-        ]
-        # One row per (request, sample); longest prompts first so batches pad little.
-        rows = sorted(
-            ((i, j) for i, r in enumerate(requests) for j in range(r.n)),
-            key=lambda row: (-len(encoded[row[0]]), row),
-        )
-        texts: dict[tuple[int, int], str] = {}
-        start = 0
-        while start < len(rows):
-            # A batch shares one max_new_tokens (generate() takes one); split where it changes.
-            length = requests[rows[start][0]].max_new_tokens
-            end = start
-            while (
-                end < len(rows)
-                and end - start < self.rows_per_batch
-                and requests[rows[end][0]].max_new_tokens == length
-            ):
-                end += 1
-            batch = rows[start:end]
-            outputs = self._generate(batch, requests, encoded, length)
-            for row, text in zip(batch, outputs, strict=True):
-                texts[row] = cut_at_stop(text, requests[row[0]].stop)
-            if progress:
-                finished = {i for i, j in batch if j == requests[i].n - 1}
-                progress(len(finished))
-            start = end
-        return [[texts[(i, j)] for j in range(r.n)] for i, r in enumerate(requests)]
-
-    def _generate(
-        self,
-        batch: list[tuple[int, int]],
-        requests: Sequence[SamplingRequest],
-        encoded: list[list[int]],
-        max_new_tokens: int,
-    ) -> list[str]:
-        import torch
-        from transformers import GenerationConfig, LogitsProcessorList
-
-        prompts = [encoded[i] for i, _ in batch]
-        width = max(len(p) for p in prompts)
-        input_ids = torch.full((len(prompts), width), self.pad_token_id, dtype=torch.long)
-        mask = torch.zeros((len(prompts), width), dtype=torch.long)
-        for row, ids in enumerate(prompts):
-            input_ids[row, width - len(ids) :] = torch.tensor(ids, dtype=torch.long)
-            mask[row, width - len(ids) :] = 1
-        settings = [requests[i] for i, _ in batch]
-        generators = [
-            torch.Generator(device=self.device).manual_seed(derive_seed(r.seed, j))
-            for r, (_, j) in zip(settings, batch, strict=True)
-        ]
-        sampler = _SeededSampler(settings, generators)
-        config = GenerationConfig(
-            max_new_tokens=max_new_tokens,
-            do_sample=False,
-            pad_token_id=self.pad_token_id,
-            eos_token_id=self.tokenizer.eos_token_id,
-        )
-        with torch.inference_mode():
-            generated = self.model.generate(
-                input_ids=input_ids.to(self.device),
-                attention_mask=mask.to(self.device),
-                generation_config=config,
-                logits_processor=LogitsProcessorList([sampler]),
-            )
-        new_tokens = generated[:, width:].tolist()
-        return list(self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True))
-
-
-class _SeededSampler:
+class SeededSampler:
     """A logits processor that draws each row's next token with the row's own generator and
     leaves only that token possible, so generate()'s greedy step takes it.
 

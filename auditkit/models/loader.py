@@ -192,20 +192,30 @@ def _load_transformers(
         elif license_id:
             license_source = "adapter base"
     parameters = sum(p.numel() for p in model.parameters())
-    if spec.quantization == "int8-dynamic":
-        from auditkit.models.quantize import quantize_int8_dynamic
-
-        quantize_int8_dynamic(model)
-    if spec.device_map is None:
-        model.to(device)  # type: ignore[arg-type]  # transformers types to() narrowly
-    else:  # placed by accelerate over the visible GPUs: record where each part went
-        placed = {str(d) for d in (getattr(model, "hf_device_map", None) or {}).values()}
-        placed = placed or {str(p.device) for p in model.parameters()}  # one device: no map
-        device = "auto: " + ", ".join(sorted(f"cuda:{d}" if d.isdigit() else d for d in placed))
-    dtype = next(model.parameters()).dtype
     files = describe_files(checkpoint.files)
-    on_disk = sum(f.bytes for f in files)
-    engine = _engine(spec, model, tokenizer, bytes_on_disk=on_disk)
+    engine: LanguageModel
+    if spec.runtime == "onnxruntime":
+        from auditkit.models.variant import onnxruntime_engine
+
+        engine, build = onnxruntime_engine(
+            model, tokenizer, spec, device=device, weight_hashes=[f.sha256 for f in files]
+        )
+        dtype_name = "int8" if spec.quantization else "float32"
+        files = files + build.extra_files
+        on_disk = sum(f.bytes for f in build.extra_files)
+    else:
+        from auditkit.models.variant import transform_weights
+
+        if spec.device_map is None:
+            model.to(device)  # type: ignore[arg-type]  # transformers types to() narrowly
+        else:  # placed by accelerate over the visible GPUs: record where each part went
+            placed = {str(d) for d in (getattr(model, "hf_device_map", None) or {}).values()}
+            placed = placed or {str(p.device) for p in model.parameters()}  # one device: no map
+            device = "auto: " + ", ".join(sorted(f"cuda:{d}" if d.isdigit() else d for d in placed))
+        build = transform_weights(model, spec, str(device))
+        dtype_name = str(next(model.parameters()).dtype).removeprefix("torch.")
+        on_disk = sum(f.bytes for f in files)
+        engine = _engine(spec, model, tokenizer, bytes_on_disk=on_disk)
     if spec.license:
         license_id, license_source = spec.license, "suite"
     info = ModelInfo(
@@ -221,14 +231,21 @@ def _load_transformers(
         files=files,
         license=license_id,
         license_source=license_source,
-        dtype=str(dtype).removeprefix("torch."),
+        dtype=dtype_name,
         quantization=spec.quantization,
+        quantization_detail=build.quantization,
+        pruning=build.pruning,
+        runtime=spec.runtime,
+        runtime_detail=build.runtime_detail,
         device=str(device),
         load_seconds=time.perf_counter() - started,
         trust_remote_code=spec.trust_remote_code,
         adapter=str(adapter) if adapter else None,
-        notes=[*_variant_notes(spec, str(device)), *getattr(engine, "notes", [])],
+        notes=[*_variant_notes(spec, str(device)), *build.notes, *getattr(engine, "notes", [])],
     )
+    if spec.runtime == "onnxruntime":
+        del model  # ONNX Runtime holds its own copy of the weights
+        return LoadedModel(spec, engine, info)
     return LoadedModel(spec, engine, info, [model])
 
 
@@ -246,7 +263,11 @@ def _variant_notes(spec: ModelSpec, device: str) -> list[str]:
             f"{spec.dtype} is emulated on this CPU (no native {spec.dtype} instructions): its "
             "latency is not representative of hardware that has them"
         )
-    if spec.quantization == "int8-dynamic" and not device.startswith("cuda"):
+    if (
+        spec.quantization == "int8-dynamic"
+        and spec.runtime == "transformers"
+        and not device.startswith("cuda")
+    ):
         notes.append(
             "int8: per-token int8 products computed exactly as float32 products on this CPU "
             "(the int8 kernel is far slower here): scores are the int8 model's, latency is not "

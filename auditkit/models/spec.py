@@ -168,14 +168,15 @@ class ModelSpec(BaseModel):
     quantization: Quantization | None = Field(
         None,
         description="'int8-dynamic': int8 weights (per output channel) and int8 activations "
-        "quantized at run time (per token on transformers; ONNX Runtime's dynamic quantizer on "
-        "onnxruntime); 'int8-weight-only', 'int4-weight-only' (torchao; int4 in groups of "
-        "'group_size' weights); 'bnb-int8', 'bnb-nf4' (bitsandbytes, CUDA only).",
+        "quantized at run time (per token on transformers; per tensor, ONNX Runtime's dynamic "
+        "quantizer, on onnxruntime); 'int8-weight-only', 'int4-weight-only' (torchao on "
+        "transformers, int4 in groups of 'group_size' weights; ONNX Runtime's block-wise "
+        "MatMulNBits on onnxruntime); 'bnb-int8', 'bnb-nf4' (bitsandbytes, CUDA only).",
     )
     group_size: int | None = Field(
         None,
-        description="int4-weight-only: weights per quantization group (32, 64, 128 or 256; "
-        "default 128).",
+        description="Weights per quantization group (32, 64, 128 or 256; default 128) for "
+        "int4-weight-only, and for int8-weight-only on onnxruntime.",
     )
     pruning: PruningSpec | None = Field(
         None, description="Prune at load, e.g. {method: magnitude, sparsity: 0.5}."
@@ -237,17 +238,23 @@ class ModelSpec(BaseModel):
         if scheme in WEIGHT_ONLY_SCHEMES and self.dtype == "float16":
             raise ValueError(f"'{scheme}' runs on float32 or bfloat16 weights, not float16")
         if self.group_size is not None:
-            if scheme != "int4-weight-only":
-                raise ValueError("'group_size' applies to 'int4-weight-only' quantization only")
+            grouped = scheme == "int4-weight-only" or (
+                scheme == "int8-weight-only" and self.runtime == "onnxruntime"
+            )
+            if not grouped:
+                raise ValueError(
+                    "'group_size' applies to 'int4-weight-only' (and, on onnxruntime, "
+                    "'int8-weight-only') quantization only"
+                )
             if self.group_size not in (32, 64, 128, 256):
                 raise ValueError("'group_size' must be 32, 64, 128 or 256")
         if self.runtime == "onnxruntime":
             if self.task != "causal-lm":
                 raise ValueError("'runtime: onnxruntime' runs causal language models only")
-            if scheme not in (None, "int8-dynamic"):
+            if scheme in BNB_SCHEMES:
                 raise ValueError(
-                    f"'{scheme}' is a PyTorch scheme: on 'runtime: onnxruntime' use "
-                    "'quantization: int8-dynamic' (ONNX Runtime's quantizer) or none"
+                    f"'{scheme}' is a bitsandbytes (PyTorch) scheme: on 'runtime: onnxruntime' "
+                    "use int8-dynamic, int8-weight-only or int4-weight-only"
                 )
             if self.dtype not in ("auto", "float32"):
                 raise ValueError(
@@ -255,9 +262,7 @@ class ModelSpec(BaseModel):
                     f"'dtype: {self.dtype}' (or quantize with 'int8-dynamic')"
                 )
             if self.pruning is not None or self.device_map is not None:
-                raise ValueError(
-                    "'pruning' and 'device_map' apply to 'runtime: transformers' only"
-                )
+                raise ValueError("'pruning' and 'device_map' apply to 'runtime: transformers' only")
             for provider in self.providers or []:
                 if provider not in ORT_PROVIDERS:
                     raise ValueError(

@@ -9,7 +9,8 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from auditkit.engine import GenerationRequest, LoglikelihoodRequest
-from auditkit.engine.hf import HFCausalLM, _rolling_pairs
+from auditkit.engine.hf import HFCausalLM
+from auditkit.engine.hf_tokens import rolling_pairs
 from tests.tiny_models import greedy_continuation
 
 REQUESTS = [
@@ -99,7 +100,7 @@ def test_generation_stops_at_stop_string(engine: HFCausalLM) -> None:
 
 
 def test_rolling_windows_predict_every_token_once() -> None:
-    pairs = _rolling_pairs(0, list(range(10, 20)), window=4)
+    pairs = rolling_pairs(0, list(range(10, 20)), window=4)
     assert [target for _, target in pairs] == [[10, 11, 12, 13], [14, 15, 16, 17], [18, 19]]
     assert pairs[0][0] == [0]
     assert pairs[1][0] == [0, 10, 11, 12, 13][-4:]
