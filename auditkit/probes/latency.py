@@ -91,9 +91,12 @@ class Latency(Probe[LatencySpec]):
       second after the first token, for the whole batch. Higher is better. 95% interval:
       percentile bootstrap over runs of the same ratio (1000 resamples, seeded).
 
-    Headline metrics ``prefill_ms``, ``e2e_ms_p50`` and ``decode_tokens_per_s`` repeat the first
-    setting's (the first batch size with the first prompt length). ``n`` is the number of timed
-    runs. Each setting's sample records every run's times.
+    With several settings, headline metrics ``prefill_ms``, ``e2e_ms_p50`` and
+    ``decode_tokens_per_s`` repeat the first setting's (the first batch size with the first prompt
+    length). With exactly one setting, every metric goes by its short name (``prefill_ms``,
+    ``e2e_ms_p50``, ``e2e_ms_p90``…) alone, its description naming the setting, so no number is
+    reported twice. ``n`` is the number of timed runs. Each setting's sample records every run's
+    times.
     """
 
     kind = "latency"
@@ -108,8 +111,11 @@ class Latency(Probe[LatencySpec]):
         return [(b, p) for b in self.spec.batch_sizes for p in self.spec.prompt_tokens]
 
     def known_metrics(self) -> dict[str, bool]:
+        settings = self.settings()
+        if len(settings) == 1:
+            return dict.fromkeys(_SUFFIXES, False)
         names = list(HEADLINE)
-        for b, p in self.settings():
+        for b, p in settings:
             prefix = setting_name(b, p)
             names += [f"{prefix}/{suffix}" for suffix in _SUFFIXES]
         return dict.fromkeys(names, False)
@@ -117,10 +123,11 @@ class Latency(Probe[LatencySpec]):
     def run(self, ctx: ProbeContext) -> ProbeOutput:
         engine = performance_engine(ctx.model, self.kind)
         clock = self.clock if self.clock is not None else engine.clock()
-        ctx.set_total(len(self.settings()))
+        settings = self.settings()
+        ctx.set_total(len(settings))
         metrics: list[Metric] = []
         samples: list[Sample] = []
-        for index, (batch_size, prompt_tokens) in enumerate(self.settings()):
+        for index, (batch_size, prompt_tokens) in enumerate(settings):
             seed = ctx.seed + index
 
             def one_run(seed: int = seed, b: int = batch_size, p: int = prompt_tokens) -> TimedRun:
@@ -129,9 +136,12 @@ class Latency(Probe[LatencySpec]):
             runs = self._measure(one_run)
             name = setting_name(batch_size, prompt_tokens)
             setting_metrics = latency_metrics(runs, name, seed=ctx.seed)
-            metrics += setting_metrics
-            if index == 0:
-                metrics += _headline(setting_metrics, name)
+            if len(settings) == 1:
+                metrics += _short_names(setting_metrics, name, _SUFFIXES)
+            else:
+                metrics += setting_metrics
+                if index == 0:
+                    metrics += _short_names(setting_metrics, name, HEADLINE)
             samples.append(_sample(name, runs, {m.name: m.value for m in setting_metrics}))
             ctx.advance(1)
         return ProbeOutput(metrics, samples)
@@ -243,15 +253,18 @@ def _metric(
     )
 
 
-def _headline(setting_metrics: list[Metric], setting: str) -> list[Metric]:
-    """The first setting's headline metrics under their short names."""
-    headline = []
+def _short_names(
+    setting_metrics: list[Metric], setting: str, keep: tuple[str, ...]
+) -> list[Metric]:
+    """The setting's metrics named in ``keep``, in their order, under their short names (the
+    setting moves into the description)."""
+    short = []
     for metric in setting_metrics:
-        short = metric.name.split("/", 1)[1]
-        if short in HEADLINE:
-            update = {"name": short, "description": f"{metric.description} ({setting})"}
-            headline.append(metric.model_copy(update=update))
-    return headline
+        name = metric.name.split("/", 1)[1]
+        if name in keep:
+            update = {"name": name, "description": f"{metric.description} ({setting})"}
+            short.append(metric.model_copy(update=update))
+    return short
 
 
 def _sample(name: str, runs: list[TimedRun], scores: dict[str, float]) -> Sample:

@@ -21,10 +21,12 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from auditkit.report.deployment import FRONT_LEGEND, FRONT_MARK, build_deployment
 from auditkit.report.figures import cost_figures, metric_figures, quality_metric
 from auditkit.report.gates import build_banner, gate_rows
 from auditkit.report.judges import JudgeLink, judge_views, probe_judges
 from auditkit.report.licenses import license_card
+from auditkit.report.machine import environment_line
 from auditkit.report.paired import SIGNIFICANCE, SIGNIFICANT_MARK, agreements
 from auditkit.report.samples import MAX_PER_KIND, PREVIEW, select_samples
 from auditkit.report.table import (
@@ -147,6 +149,8 @@ def render_html(result: AuditResult, samples: Sequence[Mapping[str, Any]] | None
         banner=build_banner(result),
         gates=gate_rows(result),
         comparison=build_comparison(result),
+        deployment=build_deployment(result),
+        front=(FRONT_MARK, FRONT_LEGEND),
         note_mark=NOTE_MARK,
         significance=(SIGNIFICANT_MARK, SIGNIFICANCE),
         figures=metric_figures(result),
@@ -165,19 +169,13 @@ def render_html(result: AuditResult, samples: Sequence[Mapping[str, Any]] | None
         judges=judge_views(result),
         errors=errors,
         suite_short=short_hash(result.suite_sha256),
-        environment_line=_environment_line(result),
+        environment_line=environment_line(result.environment),
     )
 
 
 def compact_json(value: object) -> str:
     """Probe parameters on one line, keys sorted so two scorecards diff cleanly."""
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-
-
-def _environment_line(result: AuditResult) -> str:
-    env = result.environment
-    gpus = ", ".join(env.gpus) if env.gpus else "none"
-    return f"Python {env.python} · {env.platform} · CPU {env.cpu} · GPUs: {gpus}"
 
 
 def _license(license_id: str | None, source: str | None) -> str:

@@ -6,9 +6,18 @@ string from the results is escaped to stay inside its table cell, and the output
 
 from __future__ import annotations
 
+from auditkit.report.deployment import (
+    FRONT_LEGEND,
+    FRONT_MARK,
+    Deployment,
+    DeploymentRow,
+    Value,
+    build_deployment,
+)
 from auditkit.report.gates import Banner, GateRow, build_banner, gate_rows
 from auditkit.report.judges import JudgeView, Share, judge_views
 from auditkit.report.licenses import license_card
+from auditkit.report.machine import environment_line
 from auditkit.report.paired import SIGNIFICANCE, SIGNIFICANT_MARK
 from auditkit.report.table import (
     NOTE_MARK,
@@ -19,7 +28,7 @@ from auditkit.report.table import (
     format_parameters,
     short_hash,
 )
-from auditkit.results import AuditResult, ErrorInfo, LicenseReport, ModelResult
+from auditkit.results import AuditResult, Environment, ErrorInfo, LicenseReport, ModelResult
 
 MAX_ERRORS = 50
 """Errors listed in full; the rest are counted, since the scorecard and results keep them all."""
@@ -79,11 +88,12 @@ def render_markdown(result: AuditResult) -> str:
         f"# Audit scorecard: {escape(result.suite_name)}",
         verdict_banner(build_banner(result)),
         status_line(result),
+        _deployment_section(build_deployment(result)),
         _gates_section(gate_rows(result)),
         _comparison_section(comparison),
         _groups_section(comparison),
         _licenses_section(result.licenses, result.intended_use),
-        _models_section(result.models),
+        _models_section(result.models, result.environment),
         _judges_section(judge_views(result)),
         _errors_section(result.errors),
     ]
@@ -303,14 +313,77 @@ def _model_row(model: ModelResult) -> list[str]:
     ]
 
 
-def _models_section(models: list[ModelResult]) -> str:
+def _models_section(models: list[ModelResult], environment: Environment) -> str:
+    machine = f"**Machine:** {escape(environment_line(environment), MAX_MESSAGE)}"
     if not models:
-        return ""
+        return "## Models\n\n" + machine
     header = ["Model", "Architecture", "Params", "dtype", "License"]
     body = table(header, ["l", "l", "r", "l", "l"], [_model_row(m) for m in models])
     if any(m.info is not None and m.info.notes for m in models):
         body += f"\n\n{NOTE_MARK} ran with notes, listed under the comparison table."
-    return "## Models\n\n" + body
+    return "## Models\n\n" + body + "\n\n" + machine
+
+
+def _deployment_value(value: Value | None, noted: bool = False, interval: bool = False) -> str:
+    """The value (with its interval where asked, to keep the table compact), the memory kind
+    and the notes mark."""
+    if value is None:
+        return "—"
+    text = f"{value.text} {value.interval}" if interval and value.interval else value.text
+    if value.kind:
+        text += f" {escape(value.kind)}"
+    return text + (f" {NOTE_MARK}" if noted else "")
+
+
+def _deployment_row(row: DeploymentRow, deployment: Deployment) -> list[str]:
+    name = escape(row.model_id)
+    if row.baseline:
+        name += " (baseline)"
+    if row.noted:
+        name += f" {NOTE_MARK}"
+    if row.front:
+        name += f" {FRONT_MARK}"
+    width = len(deployment.columns) + (1 if deployment.shows_flips else 0)
+    if not row.loaded:
+        return [name, f"not loaded: {escape(row.error, MAX_MESSAGE)}", *(["—"] * width)]
+    cells = [name, escape(row.build_text)]
+    if deployment.shows_flips:
+        cells.append(_deployment_value(row.flip))
+    for column in deployment.columns:
+        noted = row.noted and column.key == "latency"
+        interval = column.key == "quality"
+        cells.append(_deployment_value(row.value(column), noted, interval))
+    return cells
+
+
+def _deployment_section(deployment: Deployment | None) -> str:
+    """One row per build: what it is, how often it flips the baseline's answers, its quality
+    and its costs, with the Pareto front marked."""
+    if deployment is None:
+        return ""
+    header = ["Model", "Build"]
+    if deployment.shows_flips:
+        header.append(f"Flips vs baseline ({escape(deployment.agreement_probe or '')})")
+    for column in deployment.columns:
+        label = f"{column.heading} {column.arrow}"
+        if column.key == "quality" and deployment.quality:
+            label += f" ({escape(deployment.quality)})"
+        header.append(label)
+    align = ["l", "l", *("r" for _ in header[2:])]
+    rows = [_deployment_row(row, deployment) for row in deployment.rows]
+    notes = []
+    if deployment.has_front:
+        notes.append(
+            f"{FRONT_MARK} on the Pareto front: {FRONT_LEGEND} "
+            f"(compared: {escape(deployment.compared_labels)}; point estimates)."
+        )
+    if deployment.noted:
+        notes.append(
+            f"{NOTE_MARK} ran with notes (e.g. an emulated dtype): its latency is not "
+            "representative of the build on hardware made for it; notes under the comparison."
+        )
+    body = "## Deployment\n\n" + table(header, align, rows)
+    return body + "".join(f"\n\n{note}" for note in notes)
 
 
 def _share(share: Share) -> str:

@@ -54,6 +54,11 @@ class Agreement:
         return 1 - self.changed / self.n
 
     @property
+    def flip_rate(self) -> float:
+        """Share of items whose answer changed against the baseline's (1 − ``share``)."""
+        return self.changed / self.n
+
+    @property
     def percent(self) -> str:
         return f"{self.share * 100:.1f}%"
 

@@ -59,22 +59,22 @@ def test_statistics_on_a_scripted_clock() -> None:
     )
     metrics = run_probe(probe)
     # the warm-up run (0.5 s, 2.0 s) is not counted
-    assert metrics["b2_p8/prefill_ms"].value == pytest.approx(20.0, abs=1e-9)
-    assert metrics["b2_p8/e2e_ms_p50"].value == pytest.approx(120.0, abs=1e-9)
-    assert metrics["b2_p8/e2e_ms_p90"].value == pytest.approx(184.0, abs=1e-9)  # 120 + 0.8 × 80
-    assert metrics["b2_p8/e2e_ms_p99"].value == pytest.approx(198.4, abs=1e-9)
+    assert metrics["prefill_ms"].value == pytest.approx(20.0, abs=1e-9)
+    assert metrics["e2e_ms_p50"].value == pytest.approx(120.0, abs=1e-9)
+    assert metrics["e2e_ms_p90"].value == pytest.approx(184.0, abs=1e-9)  # 120 + 0.8 × 80
+    assert metrics["e2e_ms_p99"].value == pytest.approx(198.4, abs=1e-9)
     # 2 rows × 4 tokens after the first, over the mean decode time (0.09 + 0.10 + 0.17) / 3
-    assert metrics["b2_p8/decode_tokens_per_s"].value == pytest.approx(8 / 0.12, abs=1e-9)
+    assert metrics["decode_tokens_per_s"].value == pytest.approx(8 / 0.12, abs=1e-9)
     assert all(m.n == 3 for m in metrics.values())
     # three runs cannot bound a median at 95%; the p90 and p99 get a lower bound only
-    p50, p90, p99 = (metrics[f"b2_p8/e2e_ms_p{q}"] for q in (50, 90, 99))
+    p50, p90, p99 = (metrics[f"e2e_ms_p{q}"] for q in (50, 90, 99))
     assert (p50.ci_low, p50.ci_high) == (None, None)
     assert p90.ci_low == pytest.approx(100.0) and p90.ci_high is None
     assert p99.ci_low == pytest.approx(120.0) and p99.ci_high is None
-    prefill = metrics["b2_p8/prefill_ms"]
+    prefill = metrics["prefill_ms"]
     assert prefill.ci_low is not None and prefill.ci_high is not None
     assert 10.0 - 1e-9 <= prefill.ci_low <= prefill.value <= prefill.ci_high <= 30.0 + 1e-9
-    directions = {name.split("/")[-1]: m.direction for name, m in metrics.items()}
+    directions = {name: m.direction for name, m in metrics.items()}
     assert directions["prefill_ms"] == directions["e2e_ms_p50"] == "lower"
     assert directions["decode_tokens_per_s"] == "higher"
 
@@ -89,6 +89,23 @@ def test_headline_metrics_repeat_the_first_setting() -> None:
     assert {"b4_p32/e2e_ms_p99", "b1_p32/prefill_ms"} <= set(metrics)
 
 
+def test_one_setting_reports_each_metric_once_by_its_short_name() -> None:
+    probe = Latency(spec(batch_sizes=[1], prompt_tokens=[64], new_tokens=4, min_seconds=0.0))
+    output = probe.run(ProbeContext(model=MockModel(), model_id="m", seed=7))
+    names = [m.name for m in output.metrics]
+    assert names == [
+        "prefill_ms",
+        "e2e_ms_p50",
+        "e2e_ms_p90",
+        "e2e_ms_p99",
+        "decode_tokens_per_s",
+    ]
+    assert set(names) == set(probe.known_metrics())
+    assert all(m.description.endswith("(b1_p64)") for m in output.metrics)
+    assert [s.item_id for s in output.samples] == ["b1_p64"]
+    assert set(output.samples[0].scores) == set(names)
+
+
 def test_median_interval_from_order_statistics() -> None:
     # 20 runs of 1..20 ms: the distribution-free 95% interval of the median is [x(6), x(15)]
     runs = [(0.0005, (i + 1) / 1000.0) for i in reversed(range(20))]
@@ -96,7 +113,7 @@ def test_median_interval_from_order_statistics() -> None:
         spec(batch_sizes=[1], prompt_tokens=[4], warmup=0, min_runs=20, min_seconds=0.0),
         clock=runs_clock(runs),
     )
-    median = run_probe(probe)["b1_p4/e2e_ms_p50"]
+    median = run_probe(probe)["e2e_ms_p50"]
     assert median.value == pytest.approx(10.5)
     assert (median.ci_low, median.ci_high) == (pytest.approx(6.0), pytest.approx(15.0))
     assert quantile_interval(np.arange(1.0, 21.0), 0.5) == (6.0, 15.0)
@@ -130,7 +147,7 @@ def test_default_run_count_bounds_the_median() -> None:
     probe = Latency(
         spec(batch_sizes=[1], prompt_tokens=[4], min_seconds=0.0), clock=runs_clock(runs)
     )
-    p50 = run_probe(probe)["b1_p4/e2e_ms_p50"]
+    p50 = run_probe(probe)["e2e_ms_p50"]
     assert p50.n == 10
     assert (p50.ci_low, p50.ci_high) == (pytest.approx(3.0), pytest.approx(10.0))
 

@@ -166,6 +166,25 @@ def _verdict(html: str) -> str:
     return html[start : html.index("</section>", start) + len("</section>")]
 
 
+def test_environment_line_names_cpu_features_and_gpu_capabilities(result: AuditResult) -> None:
+    env = result.environment.model_copy(
+        update={
+            "cpu": f"Xeon {XSS}",
+            "cpu_features": ["amx_bf16", "avx2", "avx512_bf16"],
+            "gpus": ["NVIDIA H200", "NVIDIA A100"],
+            "gpu_capabilities": ["9.0", "8.0"],
+        }
+    )
+    html = render_html(result.model_copy(update={"environment": env}))
+    assert (
+        "CPU Xeon &lt;script&gt;alert(1)&lt;/script&gt; (amx_bf16, avx2, avx512_bf16) · "
+        "GPUs: NVIDIA H200 (compute 9.0), NVIDIA A100 (compute 8.0)</p>"
+    ) in html
+    unmatched = env.model_copy(update={"gpu_capabilities": ["9.0"]})
+    html = render_html(result.model_copy(update={"environment": unmatched}))
+    assert "GPUs: NVIDIA H200, NVIDIA A100</p>" in html  # capabilities that do not pair up
+
+
 def test_run_line_is_plain_without_errors(build: type[Build]) -> None:
     html = render_html(build.result([build.model("a", {"p": [build.metric()]})], ["p"]))
     assert '<p class="run">1 model · 1 probe · 0 run errors</p>' in _verdict(html)

@@ -95,6 +95,18 @@ def test_models_table(result: AuditResult) -> None:
     assert "## Models\n\n" + expected in markdown
 
 
+def test_models_section_names_the_machine(result: AuditResult) -> None:
+    env = result.environment.model_copy(
+        update={"cpu": "Xeon <b>", "cpu_features": ["avx2", "fma"], "gpus": ["NVIDIA H200"],
+                "gpu_capabilities": ["9.0"]}
+    )  # fmt: skip
+    markdown = render_markdown(result.model_copy(update={"environment": env}))
+    assert (
+        "\n\n**Machine:** Python 3.11.9 · Linux-6.8-x86\\_64 · CPU Xeon &lt;b&gt; (avx2, fma) · "
+        "GPUs: NVIDIA H200 (compute 9.0)\n"
+    ) in markdown
+
+
 def test_errors_list(result: AuditResult) -> None:
     markdown = render_markdown(result)
     assert markdown.endswith("## Errors\n\n- **gamma** · load: OSError: weights not found\n")
@@ -147,7 +159,13 @@ def test_untrusted_text_cannot_break_rows_or_inject_html(build: type[Build]) -> 
 
     assert "<img" not in markdown
     assert "&lt;img src=x onerror=alert(1)&gt;" in markdown
-    lines = _table_lines(markdown)
+    deployment = _table_lines(_section(markdown, "## Deployment"))
+    assert deployment[2] == (
+        "| x \\| y\\\\ &lt;img src=x onerror=alert(1)&gt;\\`\\| ★ "
+        "| transformers · float32 | 3.0 MiB |"
+    )
+    assert [_columns(line) for line in deployment] == [3] * 4
+    lines = _table_lines(markdown[markdown.index("## Comparison") :])
     assert lines[0] == (
         "| Probe | Metric | x \\| y\\\\ &lt;img src=x onerror=alert(1)&gt;\\`\\| | b |"
     )
