@@ -49,6 +49,10 @@ ENGINE_PACKAGES = (
     "scipy",
     "detoxify",
     "fairlearn",
+    "onnx",
+    "onnxruntime",
+    "torchao",
+    "bitsandbytes",
 )
 """Libraries whose version can change a probe's numbers."""
 

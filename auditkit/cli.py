@@ -60,8 +60,10 @@ def _main(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
+    from auditkit.library_logs import quiet_library_logs
     from auditkit.plugins import load_plugins
 
+    quiet_library_logs()
     try:
         load_plugins()  # probe kinds from AUDITKIT_PLUGINS=module,module
     except UserError as exc:

@@ -21,6 +21,10 @@ RECORDED_PACKAGES = (
     "datasets",
     "numpy",
     "pydantic",
+    "onnx",
+    "onnxruntime",
+    "torchao",
+    "bitsandbytes",
 )
 
 CPUINFO = "/proc/cpuinfo"

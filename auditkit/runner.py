@@ -121,7 +121,7 @@ class AuditRun:
         self._states: dict[str, _ModelState] = {}
         self._error_log: list[str] = []
         self._environment: Environment | None = None
-        self._worker_gpus: tuple[list[str], str | None] | None = None
+        self._worker_gpus: tuple[list[str], str | None, list[str]] | None = None
 
     @property
     def model_results(self) -> list[ModelResult]:
@@ -260,7 +260,7 @@ class AuditRun:
     def _loaded(self, state: _ModelState, message: Loaded) -> None:
         info = ModelInfo.model_validate(message.info)
         if message.gpus and self._worker_gpus is None:
-            self._worker_gpus = (message.gpus, message.cuda)
+            self._worker_gpus = (message.gpus, message.cuda, message.capabilities)
         if not state.loaded_here:  # a reload after a worker died keeps the first load's info
             state.loaded_here = True
             state.info = info
@@ -423,8 +423,10 @@ class AuditRun:
         if self._worker_gpus is None and not environment.gpus and self._all_cached_on_gpu():
             self._worker_gpus = local_gpus()
         if self._worker_gpus is not None and not environment.gpus:
-            gpus, cuda = self._worker_gpus
-            environment = environment.model_copy(update={"gpus": gpus, "cuda": cuda})
+            gpus, cuda, capabilities = self._worker_gpus
+            environment = environment.model_copy(
+                update={"gpus": gpus, "cuda": cuda, "gpu_capabilities": capabilities}
+            )
         return AuditResult(
             auditkit_version=__version__,
             suite_name=self.suite.name,

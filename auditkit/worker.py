@@ -73,6 +73,8 @@ class Loaded:
     gpus: list[str]
     """GPUs the worker saw (the auditkit process may never import torch)."""
     cuda: str | None
+    capabilities: list[str] = field(default_factory=list)
+    """Each of those GPUs' compute capability (``9.0``)."""
 
 
 @dataclass(frozen=True)
@@ -216,27 +218,27 @@ def run_probe(
     )
 
 
-def local_gpus() -> tuple[list[str], str | None]:
-    """GPU names and CUDA version as torch sees them in this process (importing torch)."""
+def local_gpus() -> tuple[list[str], str | None, list[str]]:
+    """GPU names, CUDA version and compute capabilities as torch sees them (importing torch)."""
     try:
-        import torch
+        import torch  # noqa: F401  # imported so that _gpus() can ask it
     except ImportError:
-        return [], None
-    if not torch.cuda.is_available():
-        return [], None
-    names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
-    return names, torch.version.cuda
+        return [], None, []
+    return _gpus()
 
 
-def _gpus() -> tuple[list[str], str | None]:
+def _gpus() -> tuple[list[str], str | None, list[str]]:
+    """What ``local_gpus`` says, without importing torch (nothing when it is not imported)."""
+    from auditkit.environment import gpu_capabilities
+
     if "torch" not in sys.modules:
-        return [], None
+        return [], None, []
     import torch
 
     if not torch.cuda.is_available():
-        return [], None
+        return [], None, []
     names = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
-    return names, torch.version.cuda
+    return names, torch.version.cuda, gpu_capabilities()
 
 
 # --- running in another process -------------------------------------------------------------
@@ -267,9 +269,11 @@ def request_for(suite: Suite, work: ModelWork, device: str) -> WorkerRequest:
 
 
 def _suite_for(request: WorkerRequest) -> Suite:
+    from auditkit.library_logs import quiet_library_logs
     from auditkit.plugins import import_modules, load_plugins
     from auditkit.suite import load_suite
 
+    quiet_library_logs()
     load_plugins()
     import_modules(list(request.modules), origin="worker")
     suite = load_suite(Path(request.suite_path), check_data=False)

@@ -5,7 +5,10 @@
 #
 # Installs nothing, except the wheels in ./wheels (or the folder $WHEELS names) when that folder
 # exists. Prints the card's name, then runs the GPU-marked tests, the latency and resources probes
-# on CUDA, and the multiple-choice benchmark on the GPU (random Llama-3.2-1B shape, bfloat16).
+# on CUDA, the multiple-choice benchmark against lm-eval on the GPU (random Llama-3.2-1B shape,
+# bfloat16: requests/s and model FLOPs utilisation against the card's peak), and the deployment
+# variants of the packaged SmolLM2 on CUDA (variants whose package or provider is missing here,
+# e.g. onnxruntime-gpu, bitsandbytes or torchao, are skipped with the reason).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -32,5 +35,28 @@ echo "== latency and resources probes on CUDA"
 "$PYTHON" benchmarks/speed_probes.py --model random-llama-1b --device cuda --dtype bfloat16 \
   --prompt-tokens 128 512 --new-tokens 32 --batch-sizes 1 8
 
-echo "== multiple-choice scoring against lm-eval on the GPU"
-"$PYTHON" benchmarks/mc_vs_lm_eval.py --device cuda --dtype bfloat16 --random-llama-1b
+echo "== multiple-choice scoring against lm-eval on the GPU (requests/s and MFU)"
+# Dense bfloat16 peak of the card, for the model FLOPs utilisation mc_vs_lm_eval.py prints.
+PEAK_TFLOPS=$("$PYTHON" - <<'PY'
+import torch
+
+words = torch.cuda.get_device_name(0).replace("-", " ").split()
+peaks = {"H200": 989, "H100": 989, "A100": 312, "L4": 121}  # dense bf16 TFLOP/s; H100: SXM
+peak = next((tflops for card, tflops in peaks.items() if card in words), None)
+if "H100" in words and ("PCIe" in words or "NVL" in words):
+    peak = None
+print(peak or "")
+PY
+)
+if [ -n "$PEAK_TFLOPS" ]; then
+  echo "peak: $PEAK_TFLOPS TFLOP/s dense bf16"
+  "$PYTHON" benchmarks/mc_vs_lm_eval.py --device cuda --dtype bfloat16 --random-llama-1b \
+    --peak-tflops "$PEAK_TFLOPS"
+else
+  echo "unknown card: its MFU below assumes mc_vs_lm_eval.py's default peak (989 TFLOP/s)"
+  "$PYTHON" benchmarks/mc_vs_lm_eval.py --device cuda --dtype bfloat16 --random-llama-1b
+fi
+
+echo "== deployment variants on CUDA"
+"$PYTHON" benchmarks/deployment_variants.py --device cuda --limit 200 \
+  || echo "deployment variants: exit $? (a variant failed: see its error row above)"

@@ -48,6 +48,7 @@ from auditkit.engine.hf_precision import (
     NATIVE_ATTENTION_NOISE,
     float32_head,
     float64_attention,
+    has_packed_weights,
     has_reference_mode,
     is_low_precision,
     reference_weights,
@@ -106,8 +107,11 @@ class HFCausalLM(Tokenization):
         self._packing_checked = False
         self.low_precision = is_low_precision(model)
         """bfloat16 / float16 weights: logits are computed in float32 (``float32_head``)."""
-        self.quantized = has_reference_mode(model)
-        """int8 layers (checked on their float32 reference, ``reference_weights``)."""
+        self.packed = has_packed_weights(model)
+        """Weights in a packed tensor subclass (torchao): no float32 reference to check on."""
+        self.quantized = has_reference_mode(model) or self.packed
+        """Quantized layers: auditkit's int8 (checked on its float32 reference,
+        ``reference_weights``) or packed weights."""
         self.exact_attention = self.quantized or self.device.type == "cpu"
         """Attention in float64 (``float64_attention``): scores identical alone and in any
         batch. On for every model on a CPU and for int8 models everywhere."""
@@ -189,12 +193,14 @@ class HFCausalLM(Tokenization):
             for n in (1, 2, 4)
         ]
         try:
+            if self.packed:  # no float32 reference: compare as it runs
+                raise _CompareAsItRuns
             exact = not (self.low_precision or self.quantized)
             with _nothing() if exact else reference_weights(self.model):
                 packed = self._loglikelihood_packed(pairs, None)
                 plain = self._loglikelihood_plain(pairs, None)
             tolerance = 1e-3
-        except torch.OutOfMemoryError:  # no room for float32 copies: compare as it runs
+        except (torch.OutOfMemoryError, _CompareAsItRuns):  # e.g. no room for float32 copies
             packed = self._loglikelihood_packed(pairs, None)
             plain = self._loglikelihood_plain(pairs, None)
             tolerance = NATIVE_ATTENTION_NOISE * max(len(t) for _, t in pairs)
@@ -459,6 +465,10 @@ class HFCausalLM(Tokenization):
 
     def energy_joules(self) -> float | None:
         return hf_perf.energy_joules(self.device)
+
+
+class _CompareAsItRuns(Exception):
+    """The packing check cannot use a float32 reference of the weights."""
 
 
 @contextlib.contextmanager

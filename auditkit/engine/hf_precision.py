@@ -127,6 +127,12 @@ def has_reference_mode(model: torch.nn.Module) -> bool:
     return any(hasattr(module, "reference") for module in model.modules())
 
 
+def has_packed_weights(model: torch.nn.Module) -> bool:
+    """Whether ``model`` holds weights in a packed tensor subclass (torchao's quantized tensors):
+    they compute only as they are, so there is no float32 reference of them to switch to."""
+    return any(type(p.data) is not torch.Tensor for p in model.parameters())
+
+
 @contextlib.contextmanager
 def reference_weights(model: torch.nn.Module) -> Iterator[None]:
     """Run the block on the float32 reference of the same weights, then restore the model

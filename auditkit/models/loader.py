@@ -23,7 +23,7 @@ from auditkit.models.metadata import (
     gguf_license,
     weight_files,
 )
-from auditkit.models.spec import ModelSource, ModelSpec
+from auditkit.models.spec import BNB_SCHEMES, ModelSource, ModelSpec
 from auditkit.results import ModelInfo
 
 if TYPE_CHECKING:
@@ -178,7 +178,7 @@ def _load_transformers(
         adapter = source.path
         source = spec.parsed_base or _adapter_base(source.path)
     checkpoint = _locate(spec, source)
-    model, tokenizer = _from_pretrained(spec, checkpoint)
+    model, tokenizer = _from_pretrained(spec, checkpoint, device)
     license_id, license_source = checkpoint.license, checkpoint.license_source
     if adapter is not None:
         from peft import PeftModel
@@ -206,7 +206,9 @@ def _load_transformers(
     else:
         from auditkit.models.variant import transform_weights
 
-        if spec.device_map is None:
+        if spec.quantization in BNB_SCHEMES:
+            pass  # placed on its device while loading
+        elif spec.device_map is None:
             model.to(device)  # type: ignore[arg-type]  # transformers types to() narrowly
         else:  # placed by accelerate over the visible GPUs: record where each part went
             placed = {str(d) for d in (getattr(model, "hf_device_map", None) or {}).values()}
@@ -308,7 +310,7 @@ def _adapter_base(adapter: Path) -> ModelSource:
 
 
 def _from_pretrained(
-    spec: ModelSpec, checkpoint: _Checkpoint
+    spec: ModelSpec, checkpoint: _Checkpoint, device: str
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     import torch
     from transformers import (
@@ -317,6 +319,10 @@ def _from_pretrained(
         AutoTokenizer,
     )
     from transformers.utils import logging as transformers_logging
+
+    from auditkit.library_logs import quiet_library_logs
+
+    quiet_library_logs()  # for callers of this API that did not start through the CLI
 
     # auditkit's progress line says what is loading; transformers' own bars would interleave.
     transformers_logging.disable_progress_bar()
@@ -336,6 +342,10 @@ def _from_pretrained(
         options["use_safetensors"] = True
     if spec.device_map is not None:
         options["device_map"] = spec.device_map
+    if spec.quantization in BNB_SCHEMES:  # quantized as it is placed: no .to() afterwards
+        from auditkit.models.bnb import bnb_load_options
+
+        options.update(bnb_load_options(spec.quantization, device))
     auto_class: Any = (
         AutoModelForSequenceClassification
         if spec.task == "sequence-classification"

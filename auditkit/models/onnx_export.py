@@ -114,17 +114,18 @@ def exported_graph(
             return folder / "model.onnx", True
         shutil.rmtree(folder, ignore_errors=True)  # interrupted or damaged: start again
     folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".export-") as scratch:
-        float32 = Path(scratch) / "model.onnx"
-        export_decoder(model, float32)
+    if scheme == "float32":
+        with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".export-") as scratch:
+            export_decoder(model, Path(scratch) / "model.onnx")
+            for file in Path(scratch).iterdir():  # the graph and any external-data files
+                shutil.move(str(file), str(folder / file.name))
+    else:  # quantized from the float32 graph, itself exported once for every scheme
+        float32, _ = exported_graph(model, weight_hashes, "float32", None)
         if scheme == "int8-dynamic":
             quantize_int8(float32, folder / "model.onnx")
-        elif scheme.startswith(("int8-weight-only", "int4-weight-only")):
+        else:
             bits = 8 if scheme.startswith("int8") else 4
             quantize_blockwise(float32, folder / "model.onnx", bits, group_size or DEFAULT_BLOCK)
-        else:  # the graph and any external-data files beside it, names unchanged
-            for file in Path(scratch).iterdir():
-                shutil.move(str(file), str(folder / file.name))
     (folder / COMPLETE).write_text(scheme + "\n", encoding="utf-8")
     return folder / "model.onnx", False
 

@@ -24,15 +24,15 @@ def variant_problem(spec: ModelSpec, device: str) -> tuple[str, str] | None:
     if scheme in WEIGHT_ONLY_SCHEMES and spec.runtime == "transformers":
         from auditkit.models.weight_only import weight_only_support
 
-        reason = weight_only_support(scheme, device)
+        reason = weight_only_support(scheme, device, spec.group_size)
         if reason:
             return ("quantization", reason)
     if scheme in BNB_SCHEMES:
-        from auditkit.models.weight_only import bnb_support
+        from auditkit.models.bnb import bnb_support
 
-        reason = bnb_support(device)
+        reason = bnb_support(device, scheme)
         if reason:
-            return ("quantization", f"'{scheme}': {reason}")
+            return ("quantization", reason)
     return None
 
 

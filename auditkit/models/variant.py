@@ -43,7 +43,7 @@ def transform_weights(model: PreTrainedModel, spec: ModelSpec, device: str) -> V
     scheme = spec.quantization
     if spec.runtime != "transformers" or scheme is None or scheme in BNB_SCHEMES:
         if scheme in BNB_SCHEMES:
-            from auditkit.models.weight_only import bnb_detail
+            from auditkit.models.bnb import bnb_detail
 
             build.quantization = bnb_detail(scheme)
         return build
