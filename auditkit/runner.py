@@ -266,9 +266,12 @@ class AuditRun:
             state.info = info
             if self.cache is not None and state.info_key is not None:
                 self.cache.put_info(state.info_key, state.fingerprint.key or "", message.info)
+        runtime = "" if info.runtime == "transformers" else f" ({info.runtime})"
+        built = info.runtime_detail.get("export")
         self.progress.note(
             f"loaded {state.spec.id}: {info.architecture}, {info.parameters / 1e6:.1f}M "
-            f"parameters, {info.dtype} on {info.device} in {info.load_seconds:.1f}s"
+            f"parameters, {info.dtype} on {info.device}{runtime} in {info.load_seconds:.1f}s"
+            + (f" (ONNX graph {built})" if built else "")
         )
         for note in info.notes:
             self.progress.note(f"  note: {note}")

@@ -178,7 +178,6 @@ class OrtCausalLM(Tokenization):
         continuations: list[list[tuple[int, list[int]]]],
     ) -> list[tuple[int, Loglikelihood]]:
         logits, cache, valid = self._prefill(contexts)
-        first = _log_softmax(logits)
         rows: list[tuple[int, int, list[int]]] = []  # (request, context row, continuation)
         for row, members in enumerate(continuations):
             for index, continuation in members:
@@ -187,31 +186,27 @@ class OrtCausalLM(Tokenization):
         step = max(1, self.rows)
         for start in range(0, len(rows), step):
             chunk = rows[start : start + step]
-            rest = self._continuation_logprobs(chunk, cache, valid)
+            rest = self._continuation_logits(chunk, cache, valid)
             for (index, row, continuation), later in zip(chunk, rest, strict=True):
                 steps = (
-                    np.concatenate([first[row : row + 1], later])
-                    if later.size
-                    else first[row : row + 1]
+                    np.concatenate([logits[row : row + 1], later])
+                    if len(later)
+                    else logits[row : row + 1]
                 )
                 targets = np.asarray(continuation)
-                picked = steps[np.arange(len(continuation)), targets]
+                chosen = steps[np.arange(len(targets)), targets]
+                picked = (chosen - _logsumexp(steps)).astype(np.float64)
                 greedy = bool((steps.argmax(-1) == targets).all())
-                scored.append(
-                    (
-                        index,
-                        Loglikelihood(float(picked.astype(np.float64).sum()), greedy, len(targets)),
-                    )
-                )
+                scored.append((index, Loglikelihood(float(picked.sum()), greedy, len(targets))))
         return scored
 
-    def _continuation_logprobs(
+    def _continuation_logits(
         self,
         chunk: list[tuple[int, int, list[int]]],
         cache: list[np.ndarray],
         valid: np.ndarray,
     ) -> list[np.ndarray]:
-        """Log-softmax rows predicting each continuation's tokens after the first."""
+        """Logit rows predicting each continuation's tokens after the first."""
         inputs = [continuation[:-1] for _, _, continuation in chunk]
         width = max(len(i) for i in inputs)
         if width == 0:
@@ -234,8 +229,7 @@ class OrtCausalLM(Tokenization):
         )
         rows_cache = [layer[context_rows] for layer in cache]
         logits, _ = self._run(ids, positions, mask, rows_cache)
-        logprobs = _log_softmax(logits)
-        return [logprobs[r, : len(tokens)] for r, tokens in enumerate(inputs)]
+        return [logits[r, : len(tokens)] for r, tokens in enumerate(inputs)]
 
     def loglikelihood_rolling(
         self, texts: Sequence[str], progress: ProgressCallback | None = None
@@ -393,11 +387,11 @@ class OrtCausalLM(Tokenization):
         return None
 
 
-def _log_softmax(logits: np.ndarray) -> np.ndarray:
-    """logit − logsumexp, in float64 for the sum (exact to float32 rounding)."""
-    values = logits.astype(np.float64)
-    top = values.max(-1, keepdims=True)
-    return (values - (top + np.log(np.exp(values - top).sum(-1, keepdims=True)))).astype(np.float32)
+def _logsumexp(logits: np.ndarray) -> np.ndarray:
+    """Per row, log Σ exp: the maximum taken out, the sum in float32 (numpy sums pairwise, so
+    the result is exact to float32 rounding, as the transformers engine's ``logsumexp``)."""
+    top = logits.max(-1)
+    return top + np.log(np.exp(logits - top[:, None]).sum(-1))
 
 
 def _chooser(settings: Sequence[SamplingRequest], generators: list[torch.Generator]) -> Choose:

@@ -5,6 +5,7 @@ Heavy imports (torch, transformers, peft) happen here, when a model is loaded, n
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -200,7 +201,8 @@ def _load_transformers(
         engine, build = onnxruntime_engine(
             model, tokenizer, spec, device=device, weight_hashes=[f.sha256 for f in files]
         )
-        dtype_name = "int8" if spec.quantization else "float32"
+        detail = build.quantization
+        dtype_name = f"int{detail.weight_bits}" if detail else "float32"
         files = files + build.extra_files
         on_disk = sum(f.bytes for f in build.extra_files)
     else:
@@ -246,9 +248,25 @@ def _load_transformers(
         notes=[*_variant_notes(spec, str(device)), *build.notes, *getattr(engine, "notes", [])],
     )
     if spec.runtime == "onnxruntime":
-        del model  # ONNX Runtime holds its own copy of the weights
+        # ONNX Runtime holds its own copy of the weights: give the PyTorch copy back to the
+        # system, so that the process's memory is the deployed build's.
+        del model
+        _release_heap()
         return LoadedModel(spec, engine, info)
     return LoadedModel(spec, engine, info, [model])
+
+
+def _release_heap() -> None:
+    """Collect garbage and return freed heap pages to the system (glibc's ``malloc_trim``)."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    libc = ctypes.util.find_library("c")
+    if libc and sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(libc).malloc_trim(0)
 
 
 def _variant_notes(spec: ModelSpec, device: str) -> list[str]:

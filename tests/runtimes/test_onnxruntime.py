@@ -194,3 +194,12 @@ def test_every_probe_kind_runs_on_every_runtime(tmp_path: Path, tiny_llama_dir: 
         if record["probe_id"] == "closed":
             replies.setdefault(record["model_id"], {})[record["item_id"]] = record["output"]
     assert replies["torch"] == replies["ort"]
+
+
+def test_single_token_continuations_alone_in_a_batch(engines: dict[str, Any]) -> None:
+    engine = engines["ort"].engine
+    pairs = [([0, 5, 6], [7]), ([0, 5, 6], [8]), ([0, 9], [10])]
+    single = engine.loglikelihood_tokens(pairs)
+    reference = engines["torch"].engine.loglikelihood_tokens(pairs)
+    for a, b in zip(single, reference, strict=True):
+        assert a.n_tokens == 1 and a.logprob == pytest.approx(b.logprob, abs=1e-4)
