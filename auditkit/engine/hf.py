@@ -19,10 +19,8 @@ from typing import Any
 
 import torch
 from transformers import (
-    GenerationConfig,
     PreTrainedModel,
     PreTrainedTokenizerBase,
-    StoppingCriteriaList,
 )
 
 from auditkit.engine import hf_perf
@@ -33,7 +31,6 @@ from auditkit.engine.base import (
     Loglikelihood,
     LoglikelihoodRequest,
     ProgressCallback,
-    cut_at_stop,
 )
 from auditkit.engine.hf_packed import (
     PackedBatch,
@@ -53,7 +50,6 @@ from auditkit.engine.hf_precision import (
     is_low_precision,
     reference_weights,
 )
-from auditkit.engine.hf_stop import StopInNewText
 from auditkit.engine.hf_tokens import Tokenization, rolling_pairs
 from auditkit.engine.sampling import SamplingRequest
 from auditkit.engine.timing import Clock, TimedRun
@@ -381,49 +377,16 @@ class HFCausalLM(Tokenization):
     def generate(
         self, requests: Sequence[GenerationRequest], progress: ProgressCallback | None = None
     ) -> list[str]:
-        outputs: list[str | None] = [None] * len(requests)
-        encoded = [self.encode(r.prompt) for r in requests]
-        order = sorted(range(len(requests)), key=lambda i: -len(encoded[i]))
-        size = self.generation_batch_size
-        for start in range(0, len(order), size):
-            chunk = order[start : start + size]
-            # One generate() call per distinct (max_new_tokens, stop) setting in the chunk.
-            groups: dict[tuple[int, tuple[str, ...]], list[int]] = {}
-            for i in chunk:
-                groups.setdefault((requests[i].max_new_tokens, requests[i].stop), []).append(i)
-            for (max_new_tokens, stop), members in groups.items():
-                prompt_ids = [encoded[i][-(self.max_length - max_new_tokens) :] for i in members]
-                batch = self._left_padded(prompt_ids)
-                batch.pop("position_ids", None)  # generate() derives them from the mask
-                config = GenerationConfig(
-                    max_new_tokens=max_new_tokens,
-                    do_sample=False,
-                    pad_token_id=self.pad_token_id,
-                    eos_token_id=self.tokenizer.eos_token_id,
-                )
-                width = batch["input_ids"].shape[1]
-                criteria = StoppingCriteriaList(
-                    [StopInNewText(self.tokenizer, width, stop, self.stop_candidates(stop))]
-                    if stop
-                    else []
-                )
-                with torch.inference_mode(), float64_attention(self.exact_attention):
-                    generated = self.model.generate(
-                        **batch, generation_config=config, stopping_criteria=criteria
-                    )
-                new_tokens = generated[:, batch["input_ids"].shape[1] :].tolist()
-                texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
-                for i, text in zip(members, texts, strict=True):
-                    outputs[i] = cut_at_stop(text, stop)
-            if progress:
-                progress(len(chunk))
-        return [o if o is not None else "" for o in outputs]
+        """Greedy continuations, cut at the first stop string; see ``hf_generate``."""
+        from auditkit.engine.hf_generate import generate_greedy
+
+        return generate_greedy(self, requests, progress)
 
     def sample(
         self, requests: Sequence[SamplingRequest], progress: ProgressCallback | None = None
     ) -> list[list[str]]:
-        """Seeded samples (temperature, top-p) per request; see ``hf_sampling``."""
-        from auditkit.engine.hf_sampling import HFSampler
+        """Seeded samples (temperature, top-p) per request; see ``hf_generate``."""
+        from auditkit.engine.hf_generate import HFSampler
 
         return HFSampler(self).run(requests, progress)
 

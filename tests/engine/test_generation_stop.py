@@ -10,7 +10,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, StoppingCriteria
 
 from auditkit.engine import GenerationRequest
-from auditkit.engine import hf as hf_module
+from auditkit.engine import hf_generate as hf_module
 from auditkit.engine.hf import HFCausalLM
 from auditkit.engine.hf_stop import StopInNewText, TokenTexts, _may_end
 

@@ -1,6 +1,7 @@
-"""Seeded sampling on a transformers causal LM (``HFCausalLM.sample``).
+"""Generation on a transformers causal LM: greedy (``HFCausalLM.generate``) and seeded sampling
+(``HFCausalLM.sample``).
 
-Left-padded batches go through ``generate()``, whose greedy step takes the token that
+Sampling: left-padded batches go through ``generate()``, whose greedy step takes the token that
 ``SeededSampler`` has drawn for each row: softmax at the row's temperature, the top-p nucleus, and
 an inverse-transform draw of one uniform number from the row's own ``torch.Generator``.
 """
@@ -11,14 +12,63 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import torch
-from transformers import GenerationConfig, LogitsProcessorList
+from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteriaList
 
-from auditkit.engine.base import cut_at_stop
+from auditkit.engine.base import GenerationRequest, ProgressCallback, cut_at_stop
 from auditkit.engine.hf_precision import float64_attention
+from auditkit.engine.hf_stop import StopInNewText
 from auditkit.engine.sampling import SamplingRequest, SeededSampler, derive_seed
 
 if TYPE_CHECKING:
     from auditkit.engine.hf import HFCausalLM
+
+
+def generate_greedy(
+    engine: HFCausalLM,
+    requests: Sequence[GenerationRequest],
+    progress: ProgressCallback | None = None,
+) -> list[str]:
+    """Greedy continuations of each prompt, cut at the first stop string: left-padded batches
+    through ``generate()``, one call per distinct (max_new_tokens, stop) setting, stopping a row
+    as soon as its new text holds a stop string (``hf_stop``)."""
+    outputs: list[str | None] = [None] * len(requests)
+    encoded = [engine.encode(r.prompt) for r in requests]
+    order = sorted(range(len(requests)), key=lambda i: -len(encoded[i]))
+    size = engine.generation_batch_size
+    for start in range(0, len(order), size):
+        chunk = order[start : start + size]
+        # One generate() call per distinct (max_new_tokens, stop) setting in the chunk.
+        groups: dict[tuple[int, tuple[str, ...]], list[int]] = {}
+        for i in chunk:
+            groups.setdefault((requests[i].max_new_tokens, requests[i].stop), []).append(i)
+        for (max_new_tokens, stop), members in groups.items():
+            prompt_ids = [encoded[i][-(engine.max_length - max_new_tokens) :] for i in members]
+            batch = engine._left_padded(prompt_ids)
+            batch.pop("position_ids", None)  # generate() derives them from the mask
+            config = GenerationConfig(
+                max_new_tokens=max_new_tokens,
+                do_sample=False,
+                pad_token_id=engine.pad_token_id,
+                eos_token_id=engine.tokenizer.eos_token_id,
+            )
+            width = batch["input_ids"].shape[1]
+            criteria = StoppingCriteriaList(
+                [StopInNewText(engine.tokenizer, width, stop, engine.stop_candidates(stop))]
+                if stop
+                else []
+            )
+            with torch.inference_mode(), float64_attention(engine.exact_attention):
+                generated = engine.model.generate(
+                    **batch, generation_config=config, stopping_criteria=criteria
+                )
+            new_tokens = generated[:, batch["input_ids"].shape[1] :].tolist()
+            texts = engine.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+            for i, text in zip(members, texts, strict=True):
+                outputs[i] = cut_at_stop(text, stop)
+        if progress:
+            progress(len(chunk))
+    return [o if o is not None else "" for o in outputs]
+
 
 ROWS_PER_BATCH = 64
 """Rows (request × sample) per generate() call. On a CPU a decoding step costs about the same
