@@ -17,6 +17,7 @@ import typer
 from auditkit import __version__
 from auditkit.errors import ExitCode, UserError
 from auditkit.models.spec import DEVICE_PATTERN
+from auditkit.outputs import RESULTS_FILE, SAMPLES_FILE
 
 app = typer.Typer(
     add_completion=False,
@@ -169,7 +170,7 @@ def validate(suite: Path = typer.Argument(..., help="The suite YAML file.")) -> 
 @app.command()
 @_reports_user_errors
 def report(
-    directory: Path = typer.Argument(..., help="A folder holding results.json."),
+    directory: Path = typer.Argument(..., help=f"A folder holding {RESULTS_FILE}."),
     formats: str = typer.Option(
         "html,markdown,junit", help="Comma-separated: html, markdown, junit."
     ),
@@ -189,14 +190,15 @@ def report(
 @app.command()
 @_reports_user_errors
 def gate(
-    directory: Path = typer.Argument(..., help="A folder holding results.json and samples.jsonl."),
+    directory: Path = typer.Argument(
+        ..., help=f"A folder holding {RESULTS_FILE} and {SAMPLES_FILE}."
+    ),
     suite: Optional[Path] = typer.Option(  # noqa: UP045
         None, help="Judge with this suite's gates, baseline and policy instead of the saved ones."
     ),
 ) -> None:
     """Re-judge a saved audit (no model needed) and exit 0 pass / 1 gate failed / 3 run error."""
     from auditkit.gates import PolicySpec
-    from auditkit.runner import RESULTS_FILE, SAMPLES_FILE
     from auditkit.suite import load_suite
     from auditkit.verdicts import gates_from_result, judge_audit, read_samples
 
@@ -224,7 +226,6 @@ def _read_results(directory: Path) -> AuditResult:
     from pydantic import ValidationError
 
     from auditkit.results import AuditResult
-    from auditkit.runner import RESULTS_FILE
 
     path = directory / RESULTS_FILE
     if not path.is_file():
@@ -313,7 +314,8 @@ def judge(
         "premise-nli, abstention-nli (with --card and --source).",
     ),
     rows: Optional[Path] = typer.Argument(  # noqa: UP045
-        None, help="JSONL of rows: the item's fields (or item_id) and reply; samples.jsonl works."
+        None,
+        help=f"JSONL of rows: the item's fields (or item_id) and reply; {SAMPLES_FILE} works.",
     ),
     card: bool = typer.Option(
         False, "--card", help="Print each judge's accuracy, sensitivity and specificity instead."

@@ -1,10 +1,12 @@
-"""Third-party probes: modules named in ``AUDITKIT_PLUGINS`` are imported at start-up.
+"""Third-party components: modules named in ``AUDITKIT_PLUGINS`` are imported at start-up.
 
-A plugin is an ordinary Python module that registers probe kinds with ``@register_probe`` when it
-is imported. ``AUDITKIT_PLUGINS=my_probes,other.pkg.probes auditkit run suite.yaml`` makes their
-kinds available to suites (validation and JSON Schema included). The command line imports them
-before anything else, and every worker process imports them again, since a spawned process starts
-with nothing imported.
+A plugin is an ordinary Python module that registers what it defines when it is imported, the
+same way auditkit's own modules do (``auditkit.registry``): probe kinds with ``@register_probe``
+(``auditkit.probes``), scorers with ``@register_scorer`` (``auditkit.scorers``).
+``AUDITKIT_PLUGINS=my_probes,other.pkg.probes auditkit run suite.yaml`` makes them available to
+suites (validation and JSON Schema included: the suite model is rebuilt whenever a probe kind is
+registered). The command line imports them before anything else, and every worker process
+imports them again, since a spawned process starts with nothing imported.
 """
 
 from __future__ import annotations
@@ -25,9 +27,8 @@ def plugin_modules() -> list[str]:
 
 def import_modules(names: list[str], origin: str = PLUGINS_ENV) -> None:
     """Import ``names``; a module that fails is bad input, reported as one line."""
-    from auditkit.probes.base import PROBES
+    import auditkit.probes  # noqa: F401  (the built-in kinds first: a plugin may not reuse a name)
 
-    known = len(PROBES)
     for name in names:
         try:
             importlib.import_module(name)
@@ -37,11 +38,6 @@ def import_modules(names: list[str], origin: str = PLUGINS_ENV) -> None:
                 f"{origin}: cannot import plugin module {name!r}: {type(exc).__name__}: {text} "
                 "(is it installed, or on PYTHONPATH?)"
             ) from None
-    if len(PROBES) != known:
-        # The suite model is built once from the registry; rebuild it with the new kinds.
-        from auditkit.suite import suite_model
-
-        suite_model.cache_clear()
 
 
 def load_plugins() -> list[str]:

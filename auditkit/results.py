@@ -8,16 +8,128 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from auditkit.files import write_atomic
 
 RESULTS_SCHEMA_VERSION = 1
+"""Files of this version written before ``Metric.unit`` and ``Metric.interval_detail`` existed
+still load: a missing unit reads as ``None`` and an interval's old free text as its name."""
 
 Direction = Literal["higher", "lower", "none"]
 Status = Literal["ok", "error"]
+
+Unit = Literal[
+    "share",
+    "fraction",
+    "score",
+    "nats",
+    "ms",
+    "seconds",
+    "bytes",
+    "parameters",
+    "count",
+    "tokens/s",
+    "samples/s",
+    "joules",
+]
+"""What a metric's value is measured in, which decides how reports write it:
+
+- ``share``: a proportion of items in [0, 1] (Wilson intervals, their judge-corrected twins),
+  shown as a percentage with one decimal.
+- ``fraction``: on the 0–1 scale of a share without being one (a mean of per-item shares, the
+  difference of two shares, a calibration error), shown as a decimal.
+- ``score``: unitless (a mean score, a Brier score, a ratio, a task's own metric), a decimal.
+- ``nats``: log-likelihoods and their differences, a decimal.
+- ``ms``: milliseconds, one decimal and ``ms``.
+- ``seconds``: wall time, a decimal.
+- ``bytes``: sizes, in MiB (one decimal) or GiB (two).
+- ``parameters``: a count of parameter elements, in millions (``134.5M``).
+- ``count``: a whole number of things (a batch size).
+- ``tokens/s``, ``samples/s``: throughput, one decimal.
+- ``joules``: energy, a decimal.
+"""
+
+IntervalMethod = Literal[
+    "none",
+    "wilson",
+    "wilson-mapped",
+    "bootstrap",
+    "bootstrap-templates",
+    "percentile-bootstrap-runs",
+    "order-statistics",
+    "corrected-bootstrap",
+    "lm-eval-stderr",
+    "other",
+]
+"""How a metric's 95% interval was computed:
+
+- ``none``: the metric has no interval.
+- ``wilson``: Wilson score interval of a proportion.
+- ``wilson-mapped``: a Wilson interval carried through a function of the proportion (the detail
+  names it, e.g. ``|p - 0.5|``).
+- ``bootstrap``: seeded percentile bootstrap over items (1000 resamples).
+- ``bootstrap-templates``: seeded percentile bootstrap over prompt templates.
+- ``percentile-bootstrap-runs``: seeded percentile bootstrap over timed runs.
+- ``order-statistics``: distribution-free interval of a quantile from order statistics.
+- ``corrected-bootstrap``: two-level bootstrap of a judge-corrected rate, over items and the
+  judge's validation rows (the detail names the judge and its rows).
+- ``lm-eval-stderr``: lm-evaluation-harness's standard error × 1.96.
+- ``other``: a method auditkit does not name (a plugin's own, or an old file's free text); the
+  detail says what it is.
+"""
+
+INTERVAL_METHODS: tuple[IntervalMethod, ...] = get_args(IntervalMethod)
+
+_INTERVAL_TEXT: dict[IntervalMethod, tuple[str, str]] = {
+    "none": ("", "{detail}"),
+    "wilson": ("wilson", "wilson ({detail})"),
+    "wilson-mapped": ("wilson, mapped", "wilson, mapped through {detail}"),
+    "bootstrap": ("bootstrap", "bootstrap ({detail})"),
+    "bootstrap-templates": ("bootstrap over templates", "bootstrap over templates ({detail})"),
+    "percentile-bootstrap-runs": (
+        "percentile bootstrap over runs",
+        "percentile bootstrap over runs ({detail})",
+    ),
+    "order-statistics": ("order statistics", "order statistics ({detail})"),
+    "corrected-bootstrap": (
+        "bootstrap over items and the judge's validation rows",
+        "bootstrap over items and {detail}",
+    ),
+    "lm-eval-stderr": ("lm-eval stderr × 1.96", "lm-eval stderr × 1.96 ({detail})"),
+    "other": ("", "{detail}"),
+}
+"""Each method's words in reports: alone, and with its detail in place of ``{detail}``. Results
+written before methods had names stored exactly these texts, so they also map old files back."""
+
+
+def interval_text(method: IntervalMethod, detail: str | None = None) -> str:
+    """How an interval was computed, in the words reports show, e.g. ``percentile bootstrap over
+    runs (1000 resamples)``."""
+    alone, with_detail = _INTERVAL_TEXT[method]
+    return with_detail.format(detail=detail) if detail else alone
+
+
+def parse_interval(text: str) -> tuple[IntervalMethod, str | None]:
+    """The method name and detail that an interval's free text (as results files stored it
+    before methods had names) stands for; ``other`` with the text as detail when none fits."""
+    named = next((method for method in INTERVAL_METHODS if method == text), None)
+    if named is not None:
+        return named, None
+    if not text.strip():
+        return "none", None
+    for method, (alone, with_detail) in _INTERVAL_TEXT.items():
+        if method in ("none", "other"):
+            continue
+        if text.lower() == alone.lower():
+            return method, None
+        prefix, _, suffix = with_detail.partition("{detail}")
+        inner = text[len(prefix) : len(text) - len(suffix)]
+        if text.startswith(prefix) and text.endswith(suffix) and inner.strip():
+            return method, inner
+    return "other", text
 
 
 class _Frozen(BaseModel):
@@ -39,8 +151,9 @@ class Metric(_Frozen):
     """Number of items the estimate rests on."""
     direction: Direction
     """Whether a higher or a lower value is better (``none``: descriptive only)."""
-    interval: str = ""
-    """How the interval was computed, e.g. ``wilson`` or ``bootstrap`` or ``lm-eval stderr``."""
+    interval: IntervalMethod = "none"
+    """How the interval was computed (see ``IntervalMethod``); its specifics, if any, are in
+    ``interval_detail``."""
     description: str = ""
     """One-line definition, shown in reports."""
     per_item: str | None = None
@@ -48,6 +161,31 @@ class Metric(_Frozen):
     makes paired comparisons possible; ``None`` when the metric is not a mean over items."""
     group: str | None = None
     """The subset of items the metric covers (e.g. a domain); ``None`` for all items."""
+    unit: Unit | None = None
+    """What the value is measured in, set by the probe (see ``Unit``). ``None`` in results written
+    before units existed: reports then infer the unit from the metric's name and interval."""
+    interval_detail: str | None = None
+    """The specifics of ``interval`` shown with it, e.g. ``1000 resamples`` or ``the abstention
+    judge's 121 held-out rows``."""
+
+    @property
+    def interval_text(self) -> str:
+        """How the interval was computed, in words (empty without an interval method)."""
+        return interval_text(self.interval, self.interval_detail)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_free_text_intervals(cls, data: Any) -> Any:
+        # Results written before intervals had names hold free text such as "bootstrap over
+        # templates": read it as the name and detail it stands for.
+        if not isinstance(data, dict):
+            return data
+        interval = data.get("interval")
+        free_text = isinstance(interval, str) and interval not in INTERVAL_METHODS
+        if free_text and data.get("interval_detail") is None:
+            method, detail = parse_interval(str(interval))
+            data = {**data, "interval": method, "interval_detail": detail}
+        return data
 
     @field_validator("value", mode="before")
     @classmethod

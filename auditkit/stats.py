@@ -17,6 +17,8 @@ from scipy import stats
 
 Z_95 = 1.959963984540054
 Z_80_POWER = 0.8416212335729143
+BOOTSTRAP_RESAMPLES = 1000
+"""Resamples of a percentile bootstrap interval, unless a caller asks for another number."""
 
 
 def wilson_interval(successes: int, n: int, z: float = Z_95) -> tuple[float, float]:
@@ -74,7 +76,7 @@ def bootstrap_interval(
     n: int,
     *,
     seed: int,
-    resamples: int = 1000,
+    resamples: int = BOOTSTRAP_RESAMPLES,
     level: float = 0.95,
 ) -> tuple[float, float]:
     """Percentile bootstrap interval of ``statistic(indices)`` over items resampled with
@@ -89,7 +91,11 @@ def bootstrap_interval(
 
 
 def bootstrap_mean_interval(
-    values: Sequence[float], *, seed: int, resamples: int = 1000, level: float = 0.95
+    values: Sequence[float],
+    *,
+    seed: int,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    level: float = 0.95,
 ) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean of ``values``."""
     data = np.asarray(values, dtype=np.float64)

@@ -113,10 +113,10 @@ class Suite(BaseModel):
 
 @functools.cache
 def suite_model() -> type[Suite]:
-    """The ``Suite`` class with ``probes`` typed as the union of every registered probe's spec."""
-    import auditkit.probes  # noqa: F401  (registers the built-in probes)
+    """The ``Suite`` class with ``probes`` typed as the union of every registered probe's spec.
 
-    specs = tuple(cls.Spec for cls in PROBES.values())
+    Built once, and again after a probe kind is registered or removed (a plugin imported)."""
+    specs = tuple(registered.params for registered in PROBES.entries())
     entry = Annotated[Union[specs], Field(discriminator="kind")]  # type: ignore[valid-type]  # noqa: UP007
     model: type[Suite] = create_model(
         "Suite",
@@ -125,6 +125,9 @@ def suite_model() -> type[Suite]:
         probes=(list[entry], Field(min_length=1)),
     )
     return model
+
+
+PROBES.on_change(suite_model.cache_clear)
 
 
 def json_schema() -> dict[str, Any]:
@@ -243,8 +246,7 @@ def _format_error(path: Path, error: ErrorDetails, data: Any, positions: Positio
     if kind == "union_tag_invalid":
         tag = str(error.get("ctx", {}).get("tag", ""))
         loc = (*loc, "kind")
-        kinds = ", ".join(sorted(PROBES))
-        message = f"unknown probe {tag!r}{_suggest(tag, list(PROBES))}; known: {kinds}"
+        message = PROBES.unknown(tag)
     elif kind == "union_tag_not_found":
         loc = (*loc, "kind")
         message = f"missing 'kind': one of {', '.join(sorted(PROBES))}"

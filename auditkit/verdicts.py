@@ -1,12 +1,12 @@
 """Turn finished results into comparisons, license reports and gate verdicts.
 
 Reads only an ``AuditResult`` and its ``samples.jsonl``, so ``auditkit gate`` can re-judge a saved
-audit (with a changed suite, say) without loading a model.
+audit (with a changed suite, say) without loading a model. A verdict must rest on every record,
+so a bad ``samples.jsonl`` line is an error here, never skipped (``auditkit.samples_schema``).
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +21,8 @@ from auditkit.results import (
     ModelResult,
     PairedComparison,
 )
+from auditkit.samples_schema import SampleRecord
+from auditkit.samples_schema import read_samples as read_sample_file
 from auditkit.stats import paired_difference
 
 
@@ -43,22 +45,19 @@ SampleIndex = dict[tuple[str, str], dict[str, _Item]]
 """(model id, probe id) → item id → what the model answered and how it scored."""
 
 
-def index_samples(rows: Sequence[dict[str, Any]]) -> SampleIndex:
+def index_samples(records: Sequence[SampleRecord]) -> SampleIndex:
     index: SampleIndex = {}
-    for row in rows:
-        key = (str(row["model_id"]), str(row["probe_id"]))
-        index.setdefault(key, {})[str(row["item_id"])] = _Item(
-            str(row.get("output", "")), dict(row.get("scores") or {})
+    for record in records:
+        index.setdefault((record.model_id, record.probe_id), {})[record.item_id] = _Item(
+            record.output, {key: float(value) for key, value in record.scores.items()}
         )
     return index
 
 
-def read_samples(path: Path) -> list[dict[str, Any]]:
-    """Rows of a ``samples.jsonl`` (missing file: none)."""
-    if not path.is_file():
-        return []
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+def read_samples(path: Path) -> list[SampleRecord]:
+    """The records of a ``samples.jsonl`` (missing file: none); a bad line raises a
+    ``UserError`` naming the file and line."""
+    return read_sample_file(path, strict=True).records
 
 
 def gates_from_result(result: AuditResult) -> list[GateDef]:
@@ -208,7 +207,7 @@ def judge_audit(
     result: AuditResult,
     gates: Sequence[GateDef],
     policy: PolicySpec,
-    samples: Sequence[dict[str, Any]],
+    samples: Sequence[SampleRecord],
 ) -> AuditResult:
     """``result`` with its comparisons, license reports and gate verdicts (re)computed."""
     comparisons, spread = compare_to_baseline(result, index_samples(samples), result.seed)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from auditkit.results import AuditResult
-from tests.test_cli import assert_clean_exit, invoke
+from tests.test_cli import assert_clean_exit, invoke, stderr_of
 
 # 20 items where the right answer is always the longest choice: mock:longest gets all of them
 # right and mock:shortest none, so every verdict below is certain.
@@ -156,6 +156,24 @@ def test_gate_command_rejudges_saved_results(tmp_path: Path) -> None:
     assert_clean_exit(result, 0)
     assert set(verdicts(out).values()) == {"pass"}
     assert (out / "junit.xml").is_file()
+
+
+def test_gate_on_a_damaged_samples_file_names_the_line(tmp_path: Path) -> None:
+    suite = write(tmp_path, MODELS, GATES)
+    out = tmp_path / "out"
+    assert_clean_exit(invoke("run", suite, "--out", out), 1)
+    samples = out / "samples.jsonl"
+    lines = samples.read_text("utf-8").splitlines()
+    lines[4] = lines[4][: len(lines[4]) // 2]  # a line cut short, as by a full disk
+    samples.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = (out / "results.json").read_bytes()
+
+    result = invoke("gate", out)
+
+    assert_clean_exit(result, 2)
+    (message,) = [line for line in stderr_of(result).splitlines() if line.strip()]
+    assert message.startswith(f"{samples}:5: not a samples.jsonl record: not valid JSON: ")
+    assert (out / "results.json").read_bytes() == before  # nothing judged on part of the data
 
 
 def test_gate_on_an_unknown_metric_is_bad_input(tmp_path: Path) -> None:

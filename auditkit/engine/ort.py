@@ -17,6 +17,7 @@ float32 graphs batch freely (a batch moves a score by float32 rounding only, ~1e
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,23 @@ from auditkit.engine.base import (
 from auditkit.engine.hf_tokens import Tokenization, rolling_pairs
 from auditkit.engine.sampling import SamplingRequest, derive_seed, draw_tokens
 from auditkit.engine.timing import Clock, PerfCounterClock, TimedRun
-from auditkit.models.onnx_export import DecoderShape
+
+
+@dataclass(frozen=True)
+class DecoderShape:
+    """What the engine needs to feed the graph's cache inputs."""
+
+    layers: int
+    kv_heads: int
+    head_dim: int
+
+    @classmethod
+    def of(cls, config: Any) -> DecoderShape:
+        heads = int(config.num_attention_heads)
+        head_dim = getattr(config, "head_dim", None) or int(config.hidden_size) // heads
+        kv_heads = getattr(config, "num_key_value_heads", None) or heads
+        return cls(int(config.num_hidden_layers), int(kv_heads), int(head_dim))
+
 
 Choose = Callable[[np.ndarray, list[int]], np.ndarray]
 """(last logits [rows, vocabulary], row ids) → next token per row."""

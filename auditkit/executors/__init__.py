@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from auditkit.registry import Registry
+
 if TYPE_CHECKING:
     from auditkit.suite import Suite
     from auditkit.worker import Message, ModelWork
@@ -27,15 +29,28 @@ class Executor(Protocol):
         """Release what the executor holds (a Ray connection, say)."""
 
 
-def executor_for(suite: Suite) -> Executor:
-    """The executor a suite asks for: ``executor: local`` (with ``isolation: process`` or
-    ``none``) or ``executor: ray``."""
-    if suite.executor == "ray":
-        from auditkit.executors.ray import RayExecutor
+EXECUTORS: Registry[Callable[[Suite], Executor]] = Registry("executor")
+"""A suite's ``executor`` → the factory building that executor for the suite."""
 
-        return RayExecutor(suite)
+
+@EXECUTORS.register("local")
+def _local(suite: Suite) -> Executor:
+    """``isolation: process``: a worker process per model; ``none``: this process."""
     from auditkit.executors.local import InProcessExecutor, ProcessExecutor
 
     if suite.isolation == "none":
         return InProcessExecutor(suite)
     return ProcessExecutor(suite)
+
+
+@EXECUTORS.register("ray")
+def _ray(suite: Suite) -> Executor:
+    from auditkit.executors.ray import RayExecutor  # imports ray only when a suite asks for it
+
+    return RayExecutor(suite)
+
+
+def executor_for(suite: Suite) -> Executor:
+    """The executor a suite asks for: ``executor: local`` (with ``isolation: process`` or
+    ``none``) or ``executor: ray``."""
+    return EXECUTORS[suite.executor](suite)

@@ -4,13 +4,9 @@ Importing this package registers every judge module in it (no import list to edi
 is one module here with one ``@register_judge`` class and its set in ``auditkit/data/judges/``.
 """
 
-import importlib
-import pkgutil
-
 from auditkit.judges._base import JUDGES, Judge, ReplyRow, Verdict, judge_named, register_judge
+from auditkit.registry import discover
 
-for _module in pkgutil.iter_modules(__path__):
-    if not _module.name.startswith("_"):
-        importlib.import_module(f"{__name__}.{_module.name}")
+discover(__name__)
 
 __all__ = ["JUDGES", "Judge", "ReplyRow", "Verdict", "judge_named", "register_judge"]

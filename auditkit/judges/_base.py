@@ -20,8 +20,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from auditkit.errors import UserError
 from auditkit.files import read_user_text
+from auditkit.registry import Registry
 
-JUDGES: dict[str, type[Judge[Any]]] = {}
+JUDGES: Registry[type[Judge[Any]]] = Registry("judge", home="auditkit.judges")
+"""Every judge, by name; the package's modules register themselves (``register_judge``)."""
 
 
 class ReplyRow(BaseModel):
@@ -77,19 +79,15 @@ JudgeT = TypeVar("JudgeT", bound=type[Judge[Any]])
 
 def register_judge(cls: JudgeT) -> JudgeT:
     """Class decorator: make ``cls`` available by its ``name``."""
-    if cls.name in JUDGES:
-        raise TypeError(f"judge {cls.name!r} is registered twice")
-    JUDGES[cls.name] = cls
+    JUDGES.add(cls.name, cls)
     return cls
 
 
 def judge_named(name: str, **options: Any) -> Judge[Any]:
     """The judge registered as ``name``, built with ``options``; ``UserError`` naming the known
     ones otherwise."""
-    import auditkit.judges  # noqa: F401  (registers the built-in judges)
-
     if name not in JUDGES:
-        raise UserError(f"unknown judge {name!r}; known: {', '.join(sorted(JUDGES))}")
+        raise UserError(JUDGES.unknown(name))
     return JUDGES[name](**options)
 
 

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from auditkit.judges.card import MeasuredJudge
-from auditkit.results import Direction, Metric
+from auditkit.results import Direction, Metric, Unit
 
 RESAMPLES = 2000
 
@@ -47,9 +47,11 @@ def corrected_rate(
     direction: Direction,
     description: str,
     group: str | None = None,
+    unit: Unit = "share",
 ) -> Metric:
     """The Rogan–Gladen twin of the mean of ``hits`` (per item: 1 when the judge said ``label``,
-    or a share of an item's judged samples), with the two-level bootstrap interval."""
+    or a share of an item's judged samples), with the two-level bootstrap interval; ``unit`` is
+    the raw metric's, so that the twin reads like it (a share, or a mean of shares)."""
     values = np.asarray(hits, dtype=np.float64)
     truth = np.array([t == label for t, _ in card.pairs])
     said = np.array([v == label for _, v in card.pairs])
@@ -80,10 +82,12 @@ def corrected_rate(
         ci_high=high,
         n=n,
         direction=direction,
-        interval=f"bootstrap over items and the {card.judge} judge's {card.n} held-out rows",
+        interval="corrected-bootstrap",
+        interval_detail=f"the {card.judge} judge's {card.n} held-out rows",
         description=description,
         per_item=None,
         group=group,
+        unit=unit,
     )
 
 

@@ -84,7 +84,6 @@ def all_cards() -> list[MeasuredJudge]:
     """The card of every registered judge on its shipped held-out set, leaving out the judges
     that cannot be built without options (an NLI judge needs its model: ``--card NAME --source
     DIR``)."""
-    judge_named(next(iter(JUDGES), "abstention"))  # registers the built-in judges
     names = []
     for name in sorted(JUDGES):
         try:

@@ -36,9 +36,10 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from auditkit.engine.ort import DecoderShape
 
 if TYPE_CHECKING:
     import torch
@@ -49,22 +50,6 @@ COMPLETE = "auditkit-complete"
 EXPORT_VERSION = "2"
 """Bumped whenever the graph's inputs or outputs change, so old files are not reused."""
 OPSET = 17
-
-
-@dataclass(frozen=True)
-class DecoderShape:
-    """What the engine needs to feed the graph's cache inputs."""
-
-    layers: int
-    kv_heads: int
-    head_dim: int
-
-    @classmethod
-    def of(cls, config: Any) -> DecoderShape:
-        heads = int(config.num_attention_heads)
-        head_dim = getattr(config, "head_dim", None) or int(config.hidden_size) // heads
-        kv_heads = getattr(config, "num_key_value_heads", None) or heads
-        return cls(int(config.num_hidden_layers), int(kv_heads), int(head_dim))
 
 
 def cache_root() -> Path | None:

@@ -73,9 +73,9 @@ def onnxruntime_engine(
     open it on ONNX Runtime."""
     import onnxruntime
 
-    from auditkit.engine.ort import OrtCausalLM, graph_footprint, session_for
+    from auditkit.engine.ort import DecoderShape, OrtCausalLM, graph_footprint, session_for
     from auditkit.models.metadata import describe_files
-    from auditkit.models.onnx_export import DEFAULT_BLOCK, DecoderShape, exported_graph
+    from auditkit.models.onnx_export import DEFAULT_BLOCK, exported_graph
     from auditkit.models.support import default_providers
 
     build = VariantBuild()

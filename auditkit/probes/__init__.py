@@ -1,18 +1,21 @@
-"""Probe kinds. Importing this package registers every built-in probe."""
+"""Probe kinds. Importing this package registers every built-in probe.
 
-from auditkit.probes import (
-    bias,
-    group_fairness,
-    hallucination,
-    lm_eval_task,
-    multiple_choice,
-    self_consistency,
-    toxicity,
-    truthful,
+Every module here not named ``_*`` is imported (``auditkit.registry.discover``), so a new probe
+is one file in this folder with one ``@register_probe`` class, plus its data and tests.
+"""
+
+from auditkit.probes.base import (
+    PROBES,
+    Probe,
+    ProbeContext,
+    ProbeOutput,
+    ProbeSpec,
+    Sample,
+    register_probe,
 )
-from auditkit.probes import latency as latency
-from auditkit.probes import resources as resources
-from auditkit.probes.base import PROBES, Probe, ProbeContext, ProbeOutput, ProbeSpec, Sample
+from auditkit.registry import discover
+
+discover(__name__)
 
 __all__ = [
     "PROBES",
@@ -21,12 +24,5 @@ __all__ = [
     "ProbeOutput",
     "ProbeSpec",
     "Sample",
-    "bias",
-    "group_fairness",
-    "hallucination",
-    "lm_eval_task",
-    "multiple_choice",
-    "self_consistency",
-    "toxicity",
-    "truthful",
+    "register_probe",
 ]

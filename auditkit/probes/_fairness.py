@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from auditkit.results import Direction, Metric
+from auditkit.results import Direction, Metric, Unit
 
 RESAMPLES = 1000
 LEVEL = 0.95
@@ -87,9 +87,10 @@ def template_gaps(matrix: np.ndarray, groups: list[str], *, seed: int) -> GroupG
 
 
 def group_mean_metrics(
-    name: str, key: str, direction: Direction, category: str, gaps: GroupGaps
+    name: str, key: str, direction: Direction, category: str, gaps: GroupGaps, unit: Unit
 ) -> list[Metric]:
-    """The mean of ``name`` for every group of ``category``, with template-bootstrap intervals."""
+    """The mean of ``name`` (in ``unit``) for every group of ``category``, with template-bootstrap
+    intervals."""
     return [
         Metric(
             name=name,
@@ -98,20 +99,26 @@ def group_mean_metrics(
             ci_high=high,
             n=gaps.n,
             direction=direction,
-            interval="bootstrap over templates",
+            interval="bootstrap-templates",
             description=f"mean {name.replace('_', ' ')} for '{term}' ({category})",
             per_item=key,
             group=f"{category}/{term}",
+            unit=unit,
         )
         for term, value, (low, high) in zip(gaps.groups, gaps.means, gaps.mean_ci, strict=True)
     ]
 
 
 def gap_metric(
-    name: str, kind: Literal["difference", "ratio"], gaps: GroupGaps, category: str, overall: bool
+    name: str,
+    kind: Literal["difference", "ratio"],
+    gaps: GroupGaps,
+    category: str,
+    overall: bool,
+    unit: Unit,
 ) -> Metric:
-    """``NAME_difference`` or ``NAME_ratio`` for one category, or (``overall``) for the worst
-    category standing for all of them."""
+    """``NAME_difference`` (in ``unit``, the group means' unit) or ``NAME_ratio`` (unitless) for
+    one category, or (``overall``) for the worst category standing for all of them."""
     where = f"(worst category: {category})" if overall else f"in {category}"
     value, (low, high) = (
         (gaps.difference, gaps.difference_ci)
@@ -126,9 +133,10 @@ def gap_metric(
         ci_high=high,
         n=gaps.n,
         direction="lower" if kind == "difference" else "higher",
-        interval="bootstrap over templates",
+        interval="bootstrap-templates",
         description=f"{words} group mean of {name} {where}",
         group=None if overall else category,
+        unit=unit if kind == "difference" else "score",
     )
 
 

@@ -1,8 +1,9 @@
 """Metric builders shared by the hallucination, bias and toxicity probes.
 
-Proportions get a 95% Wilson interval; means of per-item scores a seeded percentile bootstrap over
-items. Every builder takes the per-item values in item order, so a metric's value always equals
-the mean of its ``per_item`` score over the items that carry it (what paired comparison needs).
+Proportions get a 95% Wilson interval and are shares; means of per-item scores a seeded percentile
+bootstrap over items, in the unit the caller names. Every builder takes the per-item values in
+item order, so a metric's value always equals the mean of its ``per_item`` score over the items
+that carry it (what paired comparison needs).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from auditkit.results import Direction, Metric
+from auditkit.results import Direction, Metric, Unit
 from auditkit.stats import bootstrap_mean_interval, wilson_interval
 
 T = TypeVar("T")
@@ -43,6 +44,7 @@ def proportion(
         description=description,
         per_item=per_item,
         group=group,
+        unit="share",
     )
 
 
@@ -51,12 +53,14 @@ def mean(
     values: Sequence[float],
     *,
     seed: int,
+    unit: Unit,
     direction: Direction,
     description: str,
     per_item: str | None,
     group: str | None = None,
 ) -> Metric:
-    """Mean of ``values`` with a seeded percentile bootstrap interval (NaN with no items)."""
+    """Mean of ``values`` in ``unit`` with a seeded percentile bootstrap interval (NaN with no
+    items)."""
     data = np.asarray(values, dtype=np.float64)
     low, high = bootstrap_mean_interval(data.tolist(), seed=seed)
     return Metric(
@@ -70,6 +74,7 @@ def mean(
         description=description,
         per_item=per_item,
         group=group,
+        unit=unit,
     )
 
 

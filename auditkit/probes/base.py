@@ -1,8 +1,9 @@
 """The probe contract and the registry that maps a suite's ``kind`` to a probe class.
 
-A probe is one file in ``auditkit/probes/`` with one ``@register_probe`` class. Its ``Spec`` (a
-pydantic model) is validated when the suite is loaded, before any model is, and becomes part of
-the suite's JSON Schema. A probe never loads a model and never renders.
+A probe is one file in ``auditkit/probes/`` (found by ``auditkit.registry.discover``: no import
+list to edit) with one ``@register_probe`` class. Its ``Spec`` (a pydantic model) names the kind,
+as ``kind: Literal["<kind>"]``, is validated when the suite is loaded, before any model is, and
+becomes part of the suite's JSON Schema. A probe never loads a model and never renders.
 """
 
 from __future__ import annotations
@@ -11,16 +12,19 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from auditkit.engine.base import LanguageModel
 from auditkit.files import SuitePath as SuitePath  # re-exported for probe plugins
 from auditkit.gates import GateSpec
+from auditkit.registry import Registry
 from auditkit.results import Metric, ModelInfo
 
-PROBES: dict[str, type[Probe[Any]]] = {}
+PROBES: Registry[type[Probe[Any]]] = Registry("probe")
+"""Probe kind → probe class (with its ``Spec`` as the parameters model); ``auditkit.probes``
+registers the built-in ones when imported, ``AUDITKIT_PLUGINS`` modules add theirs."""
 
 
 class ProbeSpec(BaseModel):
@@ -75,6 +79,7 @@ class Probe(ABC, Generic[SpecT]):
     """Base class of every probe kind."""
 
     kind: ClassVar[str]
+    """The suite's ``kind`` for this probe; ``register_probe`` sets it from ``Spec``."""
     Spec: ClassVar[type[ProbeSpec]]
     judges: ClassVar[tuple[str, ...]] = ()
     """The judges (``auditkit.judges``) whose verdicts this probe's rates count; their cards go
@@ -108,13 +113,22 @@ ProbeT = TypeVar("ProbeT", bound=type[Probe[Any]])
 
 
 def register_probe(cls: ProbeT) -> ProbeT:
-    """Class decorator: make ``cls`` available to suites as ``kind: <cls.kind>``."""
+    """Class decorator: make ``cls`` available to suites as the kind its ``Spec`` declares.
+
+    The kind is written once, in the spec (``kind: Literal["my_probe"]``, which the suite's
+    union of probe entries is discriminated on); ``cls.kind`` is set from it. A class that also
+    sets ``kind`` itself must agree with its spec."""
     kind_field = cls.Spec.model_fields.get("kind")
-    if kind_field is None or getattr(kind_field.annotation, "__args__", None) != (cls.kind,):
-        raise TypeError(f"{cls.__name__}.Spec must declare kind: Literal[{cls.kind!r}]")
-    if cls.kind in PROBES:
-        raise TypeError(f"probe kind {cls.kind!r} is registered twice")
-    PROBES[cls.kind] = cls
+    annotation = kind_field.annotation if kind_field is not None else None
+    values = get_args(annotation) if get_origin(annotation) is Literal else ()
+    if len(values) != 1 or not isinstance(values[0], str):
+        raise TypeError(f"{cls.__name__}.Spec must declare kind: Literal['<kind>']")
+    kind = values[0]
+    declared = vars(cls).get("kind")
+    if declared is not None and declared != kind:
+        raise TypeError(f"{cls.__name__}.kind is {declared!r} but its Spec declares {kind!r}")
+    cls.kind = kind
+    PROBES.add(kind, cls, params=cls.Spec)
     return cls
 
 

@@ -38,7 +38,7 @@ from auditkit.probes.base import (
     register_probe,
 )
 from auditkit.probes.dataset import DatasetProbe, DatasetSpec, builtin_data
-from auditkit.results import Direction, Metric
+from auditkit.results import Direction, Metric, Unit
 from auditkit.scorers import ScorerField, build_scorer
 from auditkit.scorers.sentiment import LexiconSentiment
 
@@ -83,12 +83,13 @@ class CounterfactualSpec(ProbeSpec):
     )
 
 
-# (metric name, per-sample score key, direction of the value, has a meaningful ratio)
-MEASURES: tuple[tuple[str, str, Direction, bool], ...] = (
-    ("toxicity", "toxicity", "lower", True),
-    ("sentiment", "sentiment", "none", True),
-    ("refusal_rate", "refused", "none", True),
-    ("neutral_loglik", "neutral_loglik", "none", False),
+# (metric name, per-sample score key, direction of the value, has a meaningful ratio, unit of
+# its means and differences: a refusal rate's per-template means are shares averaged)
+MEASURES: tuple[tuple[str, str, Direction, bool, Unit], ...] = (
+    ("toxicity", "toxicity", "lower", True, "score"),
+    ("sentiment", "sentiment", "none", True, "score"),
+    ("refusal_rate", "refused", "none", True, "fraction"),
+    ("neutral_loglik", "neutral_loglik", "none", False, "nats"),
 )
 
 
@@ -167,9 +168,9 @@ class Counterfactual(Probe[CounterfactualSpec]):
         self.group_terms()
 
     def known_metrics(self) -> dict[str, bool]:
-        names = {name: True for name, _, _, _ in MEASURES} | {"refusal_rate_corrected": False}
-        names |= {f"{name}_difference": False for name, _, _, _ in MEASURES}
-        names |= {f"{name}_ratio": False for name, _, _, ratio in MEASURES if ratio}
+        names = {name: True for name, *_ in MEASURES} | {"refusal_rate_corrected": False}
+        names |= {f"{name}_difference": False for name, *_ in MEASURES}
+        names |= {f"{name}_ratio": False for name, _, _, ratio, _ in MEASURES if ratio}
         return names
 
     def run(self, ctx: ProbeContext) -> ProbeOutput:
@@ -231,7 +232,7 @@ class Counterfactual(Probe[CounterfactualSpec]):
         detail: list[Metric] = []
         # Rows are ordered template-major, then category, then term: slice each category out.
         width = sum(len(terms) for terms in groups.values())
-        for name, key, direction, has_ratio in MEASURES:
+        for name, key, direction, has_ratio, unit in MEASURES:
             values = np.asarray(scores[key], dtype=float).reshape(n, width)
             description = f"{name.replace('_', ' ')} of counterfactual continuations"
             if key == "refused":
@@ -252,6 +253,7 @@ class Counterfactual(Probe[CounterfactualSpec]):
                         label="refused",
                         seed=seed,
                         direction=direction,
+                        unit="share",
                         description=f"{description}, corrected for the refusal judge's "
                         "measured error",
                     )
@@ -262,6 +264,7 @@ class Counterfactual(Probe[CounterfactualSpec]):
                         name,
                         list(values.ravel()),
                         seed=seed,
+                        unit=unit,
                         direction=direction,
                         description=description,
                         per_item=key,
@@ -273,15 +276,16 @@ class Counterfactual(Probe[CounterfactualSpec]):
                 block = values[:, column : column + len(terms)]
                 column += len(terms)
                 gaps[category] = template_gaps(block, terms, seed=seed)
-                detail += group_mean_metrics(name, key, direction, category, gaps[category])
-                detail.append(gap_metric(name, "difference", gaps[category], category, False))
+                block_gaps = gaps[category]
+                detail += group_mean_metrics(name, key, direction, category, block_gaps, unit)
+                detail.append(gap_metric(name, "difference", block_gaps, category, False, unit))
                 if has_ratio:
-                    detail.append(gap_metric(name, "ratio", gaps[category], category, False))
+                    detail.append(gap_metric(name, "ratio", block_gaps, category, False, unit))
             worst = max(gaps, key=lambda c: gaps[c].difference)
-            overall.append(gap_metric(name, "difference", gaps[worst], worst, True))
+            overall.append(gap_metric(name, "difference", gaps[worst], worst, True, unit))
             if has_ratio:
                 lowest = min(gaps, key=lambda c: gaps[c].ratio)
-                overall.append(gap_metric(name, "ratio", gaps[lowest], lowest, True))
+                overall.append(gap_metric(name, "ratio", gaps[lowest], lowest, True, unit))
         return overall + detail
 
 
@@ -421,6 +425,7 @@ class StereotypePairs(DatasetProbe[StereotypePairsSpec, StereotypePair]):
                 "loglik_difference",
                 differences,
                 seed=ctx.seed,
+                unit="nats",
                 direction="none",
                 description="mean log-likelihood of stereotype minus anti-stereotype (nats)",
                 per_item="loglik_difference",
@@ -467,6 +472,8 @@ def _preference_gap(preference: Metric) -> Metric:
         ci_high=bounds[1],
         n=preference.n,
         direction="lower",
-        interval="wilson, mapped through |p - 0.5|",
+        interval="wilson-mapped",
+        interval_detail="|p - 0.5|",
         description="distance of the stereotype preference from the unbiased 0.5",
+        unit="fraction",
     )

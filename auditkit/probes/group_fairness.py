@@ -164,6 +164,7 @@ class GroupFairness(DatasetProbe[GroupFairnessSpec, LabelledText]):
                     direction="lower",
                     interval="bootstrap",
                     description=description,
+                    unit="fraction",
                 )
                 for name, value, (low, high), description in gap_metrics
             ),

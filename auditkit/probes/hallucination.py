@@ -181,6 +181,7 @@ def _rates(
                     label=rate.judge_label,
                     seed=seed,
                     direction=rate.direction,
+                    unit="share",
                     description=f"{rate.description}, corrected for the {card.judge} judge's "
                     "measured error",
                 )
@@ -432,6 +433,7 @@ class ClosedBook(_AskProbe[ClosedBookSpec, ClosedBookItem]):
                 "token_f1",
                 f1,
                 seed=ctx.seed,
+                unit="score",
                 direction="higher",
                 description="mean best token F1 of the answer against the references",
                 per_item="token_f1",

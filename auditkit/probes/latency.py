@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -18,8 +19,8 @@ from scipy import stats as scipy_stats
 from auditkit.engine.base import LanguageModel, PerformanceModel
 from auditkit.engine.timing import Clock, TimedRun
 from auditkit.probes.base import Probe, ProbeContext, ProbeOutput, ProbeSpec, Sample, register_probe
-from auditkit.results import Direction, Metric
-from auditkit.stats import bootstrap_interval
+from auditkit.results import Direction, IntervalMethod, Metric, Unit
+from auditkit.stats import BOOTSTRAP_RESAMPLES, bootstrap_interval
 
 LEVEL = 0.95
 PERCENTILES = (50, 90, 99)
@@ -176,8 +177,8 @@ def latency_metrics(runs: list[TimedRun], prefix: str, *, seed: int) -> list[Met
         mean = float(decode[idx].mean())
         return generated / mean if mean > 0 else math.nan
 
-    bootstrap = "percentile bootstrap over runs (1000 resamples)"
-    order = "order statistics (distribution-free, ≥95%)"
+    bootstrap = _Method("percentile-bootstrap-runs", f"{BOOTSTRAP_RESAMPLES} resamples")
+    order = _Method("order-statistics", f"distribution-free, ≥{LEVEL:.0%}")
     metrics = [
         _metric(
             f"{prefix}/prefill_ms",
@@ -187,6 +188,7 @@ def latency_metrics(runs: list[TimedRun], prefix: str, *, seed: int) -> list[Met
             "lower",
             bootstrap,
             "mean time to first token (prefill of the prompt batch), ms",
+            "ms",
         )
     ]
     for q in PERCENTILES:
@@ -199,6 +201,7 @@ def latency_metrics(runs: list[TimedRun], prefix: str, *, seed: int) -> list[Met
                 "lower",
                 order,
                 f"{q}th percentile of end-to-end generation time, ms",
+                "ms",
             )
         )
     metrics.append(
@@ -210,6 +213,7 @@ def latency_metrics(runs: list[TimedRun], prefix: str, *, seed: int) -> list[Met
             "higher",
             bootstrap,
             "tokens generated per second after the first token, whole batch",
+            "tokens/s",
         )
     )
     return metrics
@@ -232,14 +236,23 @@ def quantile_interval(
     return low, high
 
 
+@dataclass(frozen=True)
+class _Method:
+    """How an interval was computed: ``Metric.interval`` and ``Metric.interval_detail``."""
+
+    name: IntervalMethod
+    detail: str
+
+
 def _metric(
     name: str,
     value: float,
     interval: tuple[float | None, float | None],
     n: int,
     direction: Direction,
-    method: str,
+    method: _Method,
     description: str,
+    unit: Unit,
 ) -> Metric:
     return Metric(
         name=name,
@@ -248,8 +261,10 @@ def _metric(
         ci_high=interval[1],
         n=n,
         direction=direction,
-        interval=method,
+        interval=method.name,
+        interval_detail=method.detail,
         description=description,
+        unit=unit,
     )
 
 

@@ -145,9 +145,10 @@ def metrics_from_lm_eval(output: dict[str, Any]) -> list[Metric]:
                     ci_high=high,
                     n=int(n_docs),
                     direction=direction,
-                    interval="lm-eval stderr × 1.96" if low is not None else "",
+                    interval="lm-eval-stderr" if low is not None else "none",
                     per_item=metric if filter_name in ("none", "") else None,
                     description=f"lm-eval {task}: {metric}",
+                    unit="score",  # the task defines the metric: shown as a plain number
                 )
             )
     return metrics

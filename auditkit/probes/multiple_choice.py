@@ -174,6 +174,7 @@ def _proportion(
         description=description,
         per_item=per_item,
         group=group,
+        unit="share",
     )
 
 
@@ -226,6 +227,7 @@ def _metrics(
             interval="bootstrap",
             description="Brier score of the softmax over choices (0 best, 2 worst)",
             per_item="brier",
+            unit="score",
         ),
         Metric(
             name="ece",
@@ -236,6 +238,7 @@ def _metrics(
             direction="lower",
             interval="bootstrap",
             description="expected calibration error of the top choice, 10 bins",
+            unit="fraction",
         ),
     ]
 

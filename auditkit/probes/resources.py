@@ -22,8 +22,8 @@ from auditkit.engine.base import DeviceOutOfMemory, Footprint, PerformanceModel
 from auditkit.engine.timing import Clock, TimedRun
 from auditkit.probes.base import Probe, ProbeContext, ProbeOutput, ProbeSpec, Sample, register_probe
 from auditkit.probes.latency import performance_engine
-from auditkit.results import Direction, Metric, ModelInfo
-from auditkit.stats import bootstrap_interval
+from auditkit.results import Direction, Metric, ModelInfo, Unit
+from auditkit.stats import BOOTSTRAP_RESAMPLES, bootstrap_interval
 
 RSS_INTERVAL_SECONDS = 0.005
 
@@ -231,34 +231,50 @@ def _metric(
     direction: Direction,
     description: str,
     *,
+    unit: Unit,
     n: int = 1,
-    interval: tuple[float, float] | None = None,
-    method: str = "",
+    runs_interval: tuple[float, float] | None = None,
 ) -> Metric:
+    """A measured number; ``runs_interval``: its percentile bootstrap interval over runs."""
     return Metric(
         name=name,
         value=value,
-        ci_low=interval[0] if interval else None,
-        ci_high=interval[1] if interval else None,
+        ci_low=runs_interval[0] if runs_interval else None,
+        ci_high=runs_interval[1] if runs_interval else None,
         n=n,
         direction=direction,
-        interval=method if interval else "",
+        interval="percentile-bootstrap-runs" if runs_interval else "none",
+        interval_detail=f"{BOOTSTRAP_RESAMPLES} resamples" if runs_interval else None,
         description=description,
+        unit=unit,
     )
 
 
 def _footprint_metrics(footprint: Footprint, info: ModelInfo | None) -> list[Metric]:
     metrics = [
-        _metric("parameters", float(footprint.parameters), "none", "parameter elements"),
+        _metric(
+            "parameters",
+            float(footprint.parameters),
+            "none",
+            "parameter elements",
+            unit="parameters",
+        ),
         _metric(
             "parameter_bytes",
             float(sum(footprint.parameter_bytes.values())),
             "lower",
             "bytes of parameters, all element types",
+            unit="bytes",
         ),
     ]
     metrics += [
-        _metric(f"parameter_bytes/{dtype}", float(size), "lower", f"bytes of {dtype} parameters")
+        _metric(
+            f"parameter_bytes/{dtype}",
+            float(size),
+            "lower",
+            f"bytes of {dtype} parameters",
+            unit="bytes",
+        )
         for dtype, size in footprint.parameter_bytes.items()
     ]
     if footprint.bytes_on_disk is not None:
@@ -268,6 +284,7 @@ def _footprint_metrics(footprint: Footprint, info: ModelInfo | None) -> list[Met
                 float(footprint.bytes_on_disk),
                 "lower",
                 "size of the weight files loaded",
+                unit="bytes",
             )
         )
     if info is not None:
@@ -277,6 +294,7 @@ def _footprint_metrics(footprint: Footprint, info: ModelInfo | None) -> list[Met
                 info.load_seconds,
                 "lower",
                 "wall time to load the model onto its device (cold start)",
+                unit="seconds",
             )
         )
     return metrics
@@ -299,31 +317,36 @@ def _workload_metrics(
     samples = per_second(b)
     tokens = per_second(b * new_tokens)
     every = np.arange(runs)
-    bootstrap = "percentile bootstrap over runs (1000 resamples)"
+    rates: tuple[tuple[str, Callable[[np.ndarray], float], str, Unit], ...] = (
+        ("samples", samples, "prompts completed", "samples/s"),
+        ("tokens", tokens, "tokens generated", "tokens/s"),
+    )
     metrics = [
         _metric(
-            "throughput_batch_size", float(b), "none", f"batch size of the workload on {where}"
+            "throughput_batch_size",
+            float(b),
+            "none",
+            f"batch size of the workload on {where}",
+            unit="count",
         ),
         *(
             _metric(
-                f"throughput_{unit}_per_s",
+                f"throughput_{counted}_per_s",
                 statistic(every),
                 "higher",
                 f"{what} per second at batch {b} on {where}",
+                unit=unit,
                 n=runs,
-                interval=bootstrap_interval(statistic, runs, seed=seed),
-                method=bootstrap,
+                runs_interval=bootstrap_interval(statistic, runs, seed=seed),
             )
-            for unit, statistic, what in (
-                ("samples", samples, "prompts completed"),
-                ("tokens", tokens, "tokens generated"),
-            )
+            for counted, statistic, what, unit in rates
         ),
         _metric(
             "peak_rss_bytes",
             float(workload.peak_rss_bytes),
             "lower",
             "peak resident host memory of the process during the workload",
+            unit="bytes",
             n=workload.rss_samples,
         ),
     ]
@@ -343,7 +366,7 @@ def _workload_metrics(
     }
     for name, (value, description) in accelerator.items():
         if value is not None:
-            metrics.append(_metric(name, float(value), "lower", description))
+            metrics.append(_metric(name, float(value), "lower", description, unit="bytes"))
     if workload.energy_joules is not None:
         generated = b * new_tokens * runs
         metrics.append(
@@ -352,6 +375,7 @@ def _workload_metrics(
                 1000.0 * workload.energy_joules / generated,
                 "lower",
                 f"accelerator energy per 1000 generated tokens, joules, on {where}",
+                unit="joules",
                 n=runs,
             )
         )

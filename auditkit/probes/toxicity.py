@@ -157,6 +157,7 @@ def _metrics(
             "expected_max_toxicity",
             worst,
             seed=seed,
+            unit="score",
             direction="lower",
             description=f"mean over prompts of the max {scorer} score of {spec.k} continuations"
             + where,
@@ -176,6 +177,7 @@ def _metrics(
             "mean_toxicity",
             means,
             seed=seed,
+            unit="score",
             direction="lower",
             description=f"mean {scorer} score of all continuations" + where,
             per_item="mean_toxicity",

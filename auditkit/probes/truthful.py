@@ -184,6 +184,7 @@ class TruthfulMC(DatasetProbe[TruthfulMCSpec, TruthfulItem]):
                 "mc2",
                 mc2,
                 seed=ctx.seed,
+                unit="score",
                 direction="higher",
                 description="mean normalised probability of the true answers",
                 per_item="mc2",
@@ -391,6 +392,7 @@ class EntityExistence(DatasetProbe[EntityExistenceSpec, EntityItem]):
                 "discrimination",
                 [discrimination[k] for k in sorted(discrimination)],
                 seed=ctx.seed,
+                unit="nats",
                 direction="higher",
                 description="mean yes-minus-no margin of the real entity minus that of its "
                 "fictional twin (nats)",

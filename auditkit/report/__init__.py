@@ -8,25 +8,40 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from auditkit.files import write_atomic
+from auditkit.outputs import JUNIT_FILE, SAMPLES_FILE, SCORECARD_FILE, SUMMARY_FILE
+from auditkit.registry import Registry
 from auditkit.report.html import render_html
 from auditkit.report.junit import render_junit
 from auditkit.report.markdown import render_markdown
 from auditkit.report.samples import read_samples
 from auditkit.results import AuditResult
 
-__all__ = ["FORMATS", "render_html", "render_junit", "render_markdown", "write_reports"]
+__all__ = [
+    "FORMATS",
+    "ReportFile",
+    "render_html",
+    "render_junit",
+    "render_markdown",
+    "write_reports",
+]
 
-FORMATS: dict[str, tuple[str, Callable[[AuditResult], str]]] = {
-    "html": ("scorecard.html", render_html),
-    "markdown": ("summary.md", render_markdown),
-    "junit": ("junit.xml", render_junit),
-}
-"""Report format name -> (file name in the output directory, renderer)."""
 
-SAMPLES_FILE = "samples.jsonl"
+class ReportFile(NamedTuple):
+    """A report format: the file it is written to in the output directory, and its renderer."""
+
+    file_name: str
+    render: Callable[[AuditResult], str]
+
+
+FORMATS: Registry[ReportFile] = Registry("report format")
+"""Report format name → (file name in the output directory, renderer), in the order listed."""
+FORMATS.add("html", ReportFile(SCORECARD_FILE, render_html))
+FORMATS.add("markdown", ReportFile(SUMMARY_FILE, render_markdown))
+FORMATS.add("junit", ReportFile(JUNIT_FILE, render_junit))
+
 """Where an audit keeps its per-item records, next to the reports."""
 
 

@@ -19,8 +19,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from auditkit.metric_format import format_bytes, format_interval, format_value
 from auditkit.report.paired import agreements
-from auditkit.report.table import error_line, format_interval, format_value
+from auditkit.report.table import error_line
 from auditkit.results import (
     AuditResult,
     Metric,
@@ -324,13 +325,6 @@ def _disk(model: ModelResult, probe_id: str | None) -> Value | None:
     if metric is None or math.isnan(metric.value) or metric.value <= 0:
         return None
     return Value(format_bytes(metric.value), metric.value)
-
-
-def format_bytes(size: float) -> str:
-    """``98.4 MiB`` below a GiB, ``1.12 GiB`` from there."""
-    if abs(size) >= 2**30:
-        return f"{size / 2**30:,.2f} GiB"
-    return f"{size / 2**20:,.1f} MiB"
 
 
 def _number(value: float) -> float | None:

@@ -7,16 +7,9 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
+from auditkit.metric_format import format_number, format_value, is_percentage
 from auditkit.report.charts import Bar, Point, bar_chart, finite, scatter_chart
-from auditkit.report.table import (
-    NOTE_MARK,
-    corrected_twin,
-    format_number,
-    format_value,
-    is_percentage,
-    metric_label,
-    twins_after_raw,
-)
+from auditkit.report.table import NOTE_MARK, corrected_twin, metric_label, twins_after_raw
 from auditkit.results import AuditResult, Metric, ModelResult, ProbeResult
 
 GIB = 2**30

@@ -10,8 +10,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from auditkit.metric_format import format_number
 from auditkit.report.paired import format_p, signed
-from auditkit.report.table import format_number
 from auditkit.results import AuditResult, GateStatus, GateVerdict
 
 Overall = Literal["pass", "fail", "inconclusive", "none"]

@@ -2,6 +2,8 @@
 worst-scored ones, capped so that the page stays small however large ``samples.jsonl`` is.
 
 Records are untrusted text; this module only picks and trims them, the template escapes them.
+The explorer only shows examples, so a bad ``samples.jsonl`` line is skipped and counted, and the
+page says how many were (``auditkit.samples_schema`` has the policy).
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from itertools import chain, zip_longest
 from pathlib import Path
 from typing import Any
 
+from auditkit.outputs import SAMPLES_FILE
 from auditkit.results import AuditResult
+from auditkit.samples_schema import BadLine
+from auditkit.samples_schema import read_samples as read_sample_file
 
 MAX_PER_KIND = 30
 """Items shown per probe for each reason (changed against the baseline, worst score)."""
@@ -80,26 +85,47 @@ class Explorer:
     """Models with at least one row shown, for the model selector."""
     records: int
     """Records read, before picking."""
+    skipped: tuple[BadLine, ...] = ()
+    """Lines of the ``samples.jsonl`` that were not records, left out."""
 
     @property
     def shown(self) -> int:
         return sum(len(p.rows) for p in self.probes)
 
+    @property
+    def skipped_note(self) -> str:
+        """What the page says about skipped lines; empty when none was."""
+        if not self.skipped:
+            return ""
+        count = len(self.skipped)
+        plural = "s" if count > 1 else ""
+        lines = ", ".join(str(bad.line) for bad in self.skipped[:MAX_LINES_NAMED])
+        more = "…" if count > MAX_LINES_NAMED else ""
+        first = self.skipped[0]
+        return (
+            f"Left out {count} line{plural} of {SAMPLES_FILE} that "
+            f"{'are not sample records' if plural else 'is not a sample record'}: "
+            f"line{plural} {lines}{more} (line {first.line}: {first.problem})."
+        )
 
-def read_samples(path: Path) -> list[dict[str, Any]]:
-    """The JSON objects of a ``samples.jsonl``, skipping lines that are not one; none if absent."""
-    if not path.is_file():
-        return []
-    rows: list[dict[str, Any]] = []
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            try:
-                row = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(row, dict):
-                rows.append(row)
-    return rows
+
+MAX_LINES_NAMED = 10
+"""Line numbers of skipped lines named in the note; the rest are counted."""
+
+
+class SampleRows(list[dict[str, Any]]):
+    """The records of a ``samples.jsonl`` as JSON rows, with the lines that were skipped."""
+
+    def __init__(self, rows: Iterable[dict[str, Any]], skipped: Sequence[BadLine] = ()) -> None:
+        super().__init__(rows)
+        self.skipped = tuple(skipped)
+
+
+def read_samples(path: Path) -> SampleRows:
+    """The records of a ``samples.jsonl`` as JSON rows, bad lines skipped (and listed in
+    ``SampleRows.skipped``); none if the file is absent."""
+    found = read_sample_file(path, strict=False)
+    return SampleRows((record.model_dump() for record in found.records), found.bad_lines)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -215,7 +241,10 @@ def _pick(
 
 
 def select_samples(result: AuditResult, rows: Iterable[Mapping[str, Any]]) -> Explorer:
-    """Per probe: items whose answer differs from the baseline's, then each model's worst items."""
+    """Per probe: items whose answer differs from the baseline's, then each model's worst items.
+
+    ``rows`` read by ``read_samples`` carry the lines they skipped, which the explorer reports."""
+    skipped = rows.skipped if isinstance(rows, SampleRows) else ()
     records = [r for r in (to_record(row) for row in rows) if r is not None]
     baseline = result.baseline
     budget = MAX_TOTAL
@@ -242,7 +271,10 @@ def select_samples(result: AuditResult, rows: Iterable[Mapping[str, Any]]) -> Ex
     models = {row.model_id for bundle in bundles for row in bundle.rows}
     order = [m.model_id for m in result.models] + sorted(models)
     return Explorer(
-        tuple(bundles), tuple(dict.fromkeys(m for m in order if m in models)), len(records)
+        tuple(bundles),
+        tuple(dict.fromkeys(m for m in order if m in models)),
+        len(records),
+        skipped,
     )
 
 

@@ -12,6 +12,11 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
 from typing import Literal, TypeVar
 
+from auditkit.metric_format import (
+    format_interval,
+    format_value,
+    is_percentage,
+)
 from auditkit.report.paired import ComparisonKey, Delta, comparisons_by_key, format_delta
 from auditkit.results import (
     AuditResult,
@@ -71,6 +76,7 @@ class Row:
     group: str | None
     direction: Direction
     interval_method: str
+    """How the interval was computed, in words (``Metric.interval_text``)."""
     description: str
     cells: tuple[Cell, ...]
     corrects: str | None = None
@@ -125,67 +131,6 @@ class Comparison:
         for row in self.group_rows:
             bundles.setdefault(row.probe_id, []).append(row)
         return list(bundles.items())
-
-
-def format_number(value: float) -> str:
-    """Three decimals; three significant digits for tiny values so they do not read as zero."""
-    if value != 0 and abs(value) < 0.001:
-        return f"{value:.3g}"
-    return f"{value:.3f}"
-
-
-def is_percentage(metric: Metric, like: Metric | None = None) -> bool:
-    """Wilson intervals belong to proportions, which read best as percentages; so does the
-    judge-corrected twin of one (``like``: the raw metric it corrects), to be read beside it."""
-    kind = like if like is not None else metric
-    return kind.interval.lower() == "wilson" and 0.0 <= metric.value <= 1.0
-
-
-def format_value(metric: Metric, like: Metric | None = None) -> str:
-    """The point estimate as a reader should see it (``61.5%``, ``0.412``, ``513.1 MiB``,
-    ``734.8 ms``, ``134.5M``); ``like`` as for ``is_percentage``."""
-    if math.isnan(metric.value):
-        return "NaN"
-    if is_percentage(metric, like):
-        return f"{metric.value * 100:.1f}%"
-    unit = _unit(metric)
-    if unit is not None:
-        scale, suffix, digits = unit
-        return f"{metric.value / scale:,.{digits}f}{suffix}"
-    return format_number(metric.value)
-
-
-def format_interval(metric: Metric, like: Metric | None = None) -> str:
-    """The interval in the value's unit, without a percent sign or unit to keep it short."""
-    if metric.ci_low is None or metric.ci_high is None:
-        return ""
-    if is_percentage(metric, like):
-        return f"[{metric.ci_low * 100:.1f}, {metric.ci_high * 100:.1f}]"
-    unit = _unit(metric)
-    if unit is not None:
-        scale, _, digits = unit
-        return f"[{metric.ci_low / scale:,.{digits}f}, {metric.ci_high / scale:,.{digits}f}]"
-    return f"[{format_number(metric.ci_low)}, {format_number(metric.ci_high)}]"
-
-
-def _unit(metric: Metric) -> tuple[float, str, int] | None:
-    """(divisor, suffix, decimals) for metrics whose name says their unit, else ``None``.
-
-    Bytes (``*bytes*``) read in MiB or GiB, milliseconds (``*_ms``, ``*_ms_p50``) in ms, counts
-    of parameters in millions, batch sizes as integers, rates (``*_per_s``) with one decimal.
-    """
-    for name in metric.name.split("/"):  # "b1_p64/e2e_ms_p50", "parameter_bytes/float32"
-        if "bytes" in name and "per" not in name:
-            return (2**30, " GiB", 2) if abs(metric.value) >= 2**30 else (2**20, " MiB", 1)
-        if name.endswith("_ms") or "_ms_" in name:
-            return (1.0, " ms", 1)
-        if name == "parameters":
-            return (1e6, "M", 1)
-        if name.endswith("batch_size"):
-            return (1.0, "", 0)
-        if name.endswith("_per_s"):
-            return (1.0, "", 1)
-    return None
 
 
 def format_parameters(count: int) -> str:
@@ -324,7 +269,7 @@ def _build_row(
         metric=first.name,
         group=first.group,
         direction=first.direction,
-        interval_method=first.interval,
+        interval_method=first.interval_text,
         description=first.description,
         cells=_mark_best(cells, first.direction),
         corrects=raw.name if raw is not None else None,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from auditkit.scorers._base import Scorer
+from auditkit.scorers._base import Scorer, ScorerSpec, register_scorer
 
 POSITIVE_WORDS = frozenset(
     """
@@ -91,3 +91,8 @@ class LexiconSentiment(Scorer):
 
     def score(self, texts: Sequence[str]) -> list[float]:
         return [lexicon_sentiment(text) for text in texts]
+
+
+@register_scorer("sentiment-lexicon")
+def _lexicon_sentiment(spec: ScorerSpec) -> LexiconSentiment:
+    return LexiconSentiment()

@@ -33,9 +33,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import Field
 
-from auditkit.scorers._base import Scorer, ScorerSpec
+from auditkit.files import SuitePath
+from auditkit.scorers._base import ModelScorerSpec, Scorer, ScorerSpec, register_scorer
 
+DETOXIFY_MODELS = ("original", "unbiased", "multilingual", "original-small", "unbiased-small")
+"""detoxify's models; each is a scorer, ``detoxify:<model>``."""
 CHECKPOINT_KEYS_MESSAGE = (
     "a detoxify checkpoint must hold 'config' (with arch.args and dataset.args.classes) "
     "and 'state_dict'"
@@ -100,10 +104,33 @@ def _cached_release(model_type: str) -> Path | None:
     return cached if cached.is_file() else None
 
 
+class DetoxifySpec(ModelScorerSpec):
+    """Options of the ``detoxify:<model>`` scorers."""
+
+    checkpoint: SuitePath | None = Field(
+        None,
+        description="A local detoxify checkpoint (a dict with 'config' and 'state_dict') instead "
+        "of the download.",
+    )
+    huggingface_config_path: SuitePath | None = Field(
+        None,
+        description="A local folder with the transformers config and tokenizer files, so that "
+        "loading needs no network.",
+    )
+    allow_pickle: bool = Field(
+        False,
+        description="Allow a checkpoint holding pickled objects other than tensors and plain "
+        "data (they can run code when loaded).",
+    )
+    label: str | None = Field(
+        None, description=f"The output class to use (default {DEFAULT_DETOXIFY_CLASS!r})."
+    )
+
+
 class DetoxifyScorer(Scorer):
     """The probability of one detoxify output class (default ``toxicity``), in [0, 1]."""
 
-    def __init__(self, spec: ScorerSpec) -> None:
+    def __init__(self, spec: DetoxifySpec) -> None:
         from detoxify import Detoxify
 
         model_type = spec.name.split(":", 1)[1]
@@ -176,3 +203,12 @@ class ProfanityCheckScorer(Scorer):
         if not texts:
             return []
         return [float(p) for p in self._predict_prob(list(texts))]
+
+
+for _model in DETOXIFY_MODELS:
+    register_scorer(f"detoxify:{_model}", params=DetoxifySpec)(DetoxifyScorer)
+
+
+@register_scorer("profanity-check")
+def _profanity_check(spec: ScorerSpec) -> ProfanityCheckScorer:
+    return ProfanityCheckScorer()

@@ -42,10 +42,15 @@ def test_a_new_judge_is_one_decorated_class() -> None:
 
     try:
         assert judge_named("test-shouting").judge(EchoRow(reply="HEY")).label == "loud"
+        register_judge(Shouting)  # the same class again (a module imported twice): no change
+
+        class Other(Shouting):
+            pass
+
         with pytest.raises(TypeError, match="twice"):
-            register_judge(Shouting)
+            register_judge(Other)  # another class under a taken name
     finally:
-        del JUDGES["test-shouting"]
+        JUDGES.pop("test-shouting")
 
 
 def test_card_counts_sensitivity_and_specificity_per_label() -> None:
@@ -87,7 +92,10 @@ def test_corrected_rate_carries_the_judges_uncertainty() -> None:
     assert exact.ci_low is not None and exact.ci_high is not None
     assert fuzzy.ci_low is not None and fuzzy.ci_high is not None
     assert fuzzy.ci_high - fuzzy.ci_low > exact.ci_high - exact.ci_low
-    assert fuzzy.per_item is None and "held-out" in fuzzy.interval
+    assert fuzzy.per_item is None and fuzzy.interval == "corrected-bootstrap"
+    assert fuzzy.interval_detail == "the t judge's 100 held-out rows"
+    assert fuzzy.interval_text == "bootstrap over items and the t judge's 100 held-out rows"
+    assert fuzzy.unit == "share"
     again = corrected_rate(
         "r_corrected", hits, card=noisy, label="L", seed=0, direction="lower", description=""
     )

@@ -255,7 +255,8 @@ def test_false_premise_probe_uses_the_nli_judge_and_its_card(tmp_path: Path, nli
     assert all(s.details["judge"] == "premise-nli@1" for s in output.samples)
     assert all(s.details["evidence"]["decided_by"] == "nli" for s in output.samples)
     corrected = metric(output, "correction_rate_corrected")
-    assert "premise-nli judge's" in corrected.interval
+    assert corrected.interval == "corrected-bootstrap"
+    assert "premise-nli judge's" in corrected.interval_text
     assert "premise-nli judge's" in corrected.description
     assert probe.card("premise-nli") is judge_card(
         "premise-nli",
@@ -279,7 +280,7 @@ def test_fabricated_entities_probe_uses_the_nli_judge(tmp_path: Path, nli_dir: P
     output = run_probe(probe, MockModel("abstain"))
     assert all(s.details["judge"] == "abstention-nli@1" for s in output.samples)
     assert all("nli" in s.details["evidence"] for s in output.samples)
-    assert "abstention-nli judge's" in metric(output, "hallucination_rate_corrected").interval
+    assert "abstention-nli judge's" in metric(output, "hallucination_rate_corrected").interval_text
 
 
 SUITE_WITH_NLI = """\

@@ -23,6 +23,7 @@ from auditkit.results import Metric
 from auditkit.scorers import ScorerSpec, build_scorer
 from tests.helpers_suites import wilson, write_jsonl
 from tests.probes.scripted import ScriptedClassifier
+from tests.probes.units import assert_units_read_as_before
 
 
 def run(probe: Probe[Any], model: Any, seed: int = 5) -> ProbeOutput:
@@ -67,6 +68,7 @@ def counterfactual(tmp_path: Path, **fields: Any) -> Counterfactual:
 
 def test_counterfactual_scripted(tmp_path: Path) -> None:
     output = run(counterfactual(tmp_path), MockModel(replies=REPLIES))
+    assert_units_read_as_before(output.metrics)
     assert len(output.samples) == 2 * 5
     assert output.samples[0].item_id == "t1/g/alpha"
     assert output.samples[0].input == "The alpha person said"
@@ -163,6 +165,7 @@ def test_stereotype_pairs_scripted(tmp_path: Path) -> None:
         context={"base_dir": tmp_path},
     )
     output = run(StereotypePairs(spec), MockModel())
+    assert_units_read_as_before(output.metrics)
     preference = metric(output, "stereotype_preference")
     assert (preference.value, preference.n) == (1 / 3, 3)  # s1 only; the tie s3 does not count
     assert (preference.ci_low, preference.ci_high) == pytest.approx(wilson(1, 3))
@@ -347,6 +350,7 @@ SCRIPTED = ScriptedClassifier({f"text {i}": p for i, _, _, p in LABELLED})
 
 def test_group_fairness_on_a_scripted_classifier(tmp_path: Path) -> None:
     output = run(group_fairness(tmp_path), SCRIPTED)
+    assert_units_read_as_before(output.metrics)
     # flag rates A 2/4, B 3/4; TPR A 1/2, B 2/2; FPR A 1/2, B 1/2
     assert metric(output, "demographic_parity_difference").value == pytest.approx(0.25)
     assert metric(output, "equalized_odds_difference").value == pytest.approx(0.5)

@@ -16,6 +16,7 @@ from auditkit.probes.self_consistency import SelfConsistency, pairwise_disagreem
 from auditkit.results import Metric
 from tests.helpers_suites import wilson, write_jsonl
 from tests.probes.scripted import ScriptedClassifier
+from tests.probes.units import assert_units_read_as_before
 
 FABRICATED = [
     {"id": "f1", "category": "place", "entity": "Mount Zog", "question": "How tall is Mount Zog?"},
@@ -66,6 +67,7 @@ def test_fabricated_entities_scripted(tmp_path: Path) -> None:
         }
     )
     output = run(fabricated(tmp_path), model)
+    assert_units_read_as_before(output.metrics)
     assert [(m.name, m.group) for m in output.metrics] == [
         ("hallucination_rate", None),
         ("abstention_rate", None),
@@ -137,6 +139,7 @@ CLOSED_REPLIES = {
 def test_closed_book_scripted(tmp_path: Path) -> None:
     probe = make(ClosedBook, "hallucination.closed_book", tmp_path, CLOSED)
     output = run(probe, MockModel(replies=CLOSED_REPLIES))
+    assert_units_read_as_before(output.metrics)
     outcomes = [s.details["outcome"] for s in output.samples]
     assert outcomes == ["correct", "correct", "abstained", "wrong"]
     assert metric(output, "accuracy").value == 0.5
@@ -223,6 +226,7 @@ PREMISE_REPLIES = {
 def test_false_premise_scripted(tmp_path: Path) -> None:
     probe = make(FalsePremise, "hallucination.false_premise", tmp_path, PREMISES)
     output = run(probe, MockModel(replies=PREMISE_REPLIES))
+    assert_units_read_as_before(output.metrics)
     outcomes = [s.details["outcome"] for s in output.samples]
     # p5 has a premise keyword but no correction keyword of its own and no pushback: accepted.
     assert outcomes == ["accepted", "corrected", "abstained", "other", "accepted"]
@@ -249,6 +253,7 @@ CONSISTENCY_REPLIES = {
 def test_self_consistency_scripted(tmp_path: Path) -> None:
     probe = make(SelfConsistency, "hallucination.self_consistency", tmp_path, CONSISTENCY, k=4)
     output = run(probe, MockModel(replies=CONSISTENCY_REPLIES))
+    assert_units_read_as_before(output.metrics)
     keys = [s.details["answer_keys"] for s in output.samples]
     assert keys == [
         ["=ankara", "istanbul", "=ankara", "istanbul"],

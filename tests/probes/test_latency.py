@@ -17,6 +17,7 @@ from auditkit.engine.mock import MockModel
 from auditkit.probes.base import ProbeContext, ProbeSpec
 from auditkit.probes.latency import Latency, LatencySpec, quantile_interval
 from auditkit.results import Metric
+from tests.probes.units import assert_units_read_as_before
 
 
 class ScriptedClock:
@@ -58,6 +59,7 @@ def test_statistics_on_a_scripted_clock() -> None:
         clock=clock,
     )
     metrics = run_probe(probe)
+    assert_units_read_as_before(list(metrics.values()))
     # the warm-up run (0.5 s, 2.0 s) is not counted
     assert metrics["prefill_ms"].value == pytest.approx(20.0, abs=1e-9)
     assert metrics["e2e_ms_p50"].value == pytest.approx(120.0, abs=1e-9)

@@ -11,7 +11,8 @@ import pytest
 from auditkit.models.loader import load_model
 from auditkit.models.spec import ModelSpec
 from auditkit.probes.base import ProbeContext
-from auditkit.probes.lm_eval_task import LmEval, LmEvalSpec
+from auditkit.probes.lm_eval_task import LmEval, LmEvalSpec, metrics_from_lm_eval
+from tests.probes.units import assert_units_read_as_before
 
 TASKS = Path(__file__).parent.parent / "data" / "lm_eval_tasks"
 TASK = "auditkit_tiny_mc"
@@ -89,3 +90,27 @@ def test_unknown_task_is_an_error(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="no task named 'no_such_task_anywhere'"):
         LmEval(spec).run(ProbeContext(model=MockModel(), model_id="m", seed=1))
+
+
+def test_lm_eval_metrics_are_plain_numbers_with_a_named_interval() -> None:
+    output = {
+        "results": {
+            "t": {
+                "alias": "t",
+                "acc,none": 0.5,
+                "acc_stderr,none": 0.1,
+                "word_perplexity,none": 12.25,
+                "word_perplexity_stderr,none": "N/A",
+            }
+        },
+        "n-samples": {"t": {"effective": 20}},
+        "higher_is_better": {"t": {"acc": True, "word_perplexity": False}},
+    }
+    acc, perplexity = metrics_from_lm_eval(output)
+    assert (acc.unit, acc.interval, acc.interval_text) == (
+        "score",
+        "lm-eval-stderr",
+        "lm-eval stderr × 1.96",
+    )
+    assert (perplexity.unit, perplexity.interval, perplexity.ci_low) == ("score", "none", None)
+    assert_units_read_as_before([acc, perplexity])

@@ -24,6 +24,7 @@ from auditkit.probes.multiple_choice import (
 from auditkit.results import Metric
 from auditkit.stats import bootstrap_mean_interval
 from tests.helpers_suites import ITEMS, softmax, wilson, write_jsonl
+from tests.probes.units import assert_units_read_as_before
 
 # Hand-worked outcome of ITEMS on mock:shortest (see ITEMS in helpers_suites):
 #   q1 aa|b|cccc, answer b:           logprobs -3 -2 -5 -> picks b (right); per byte all tie -> aa
@@ -71,6 +72,7 @@ ANSWERS = [item["answer"] for item in ITEMS]
 
 def test_metrics_on_the_shortest_mock(tmp_path: Path) -> None:
     output = run(make_probe(tmp_path))
+    assert_units_read_as_before(output.metrics)
     metrics = by_name(output.metrics)
 
     assert [(m.name, m.group) for m in output.metrics] == [

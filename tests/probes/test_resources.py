@@ -16,6 +16,7 @@ from auditkit.engine.mock import MockModel
 from auditkit.probes.base import ProbeContext, ProbeOutput
 from auditkit.probes.resources import PeakRss, Resources, ResourcesSpec
 from auditkit.results import Metric
+from tests.probes.units import assert_units_read_as_before
 
 SMALL_WORKLOAD = {"prompt_tokens": 8, "new_tokens": 4, "runs": 2}
 
@@ -81,6 +82,7 @@ def test_load_time_and_disk_size_come_from_the_loader(tiny_llama_dir: Path) -> N
 
 def test_throughput_formulas_on_the_simulated_mock() -> None:
     metrics, output = run(MockModel(), batch_sizes=[4], prompt_tokens=10, new_tokens=6, runs=3)
+    assert_units_read_as_before(list(metrics.values()))
     seconds = 0.002 + 1e-5 * 4 * 10 + 5 * (0.004 + 1e-4 * 4)  # one simulated run
     assert output.samples[0].details["total_seconds"] == [pytest.approx(seconds)] * 3
     assert metrics["throughput_samples_per_s"].value == pytest.approx(4 / seconds)

@@ -31,6 +31,7 @@ from auditkit.probes.truthful import (
 from auditkit.results import Metric
 from auditkit.stats import bootstrap_mean_interval
 from tests.helpers_suites import wilson, write_jsonl
+from tests.probes.units import assert_units_read_as_before
 
 
 def run(probe: Probe[Any], model: Any = None, seed: int = 3) -> ProbeOutput:
@@ -117,6 +118,7 @@ def mc2_by_hand(logliks: list[float], n_true: int) -> float:
 
 def test_truthful_mc_metrics_on_the_shortest_mock(tmp_path: Path) -> None:
     output = run(truthful(tmp_path), seed=7)
+    assert_units_read_as_before(output.metrics)
 
     assert [(m.name, m.group) for m in output.metrics] == [
         ("mc1", None),
@@ -298,6 +300,7 @@ def existence(
 
 def test_entity_existence_metrics_on_a_scripted_mock(tmp_path: Path) -> None:
     output = run(existence(tmp_path), MockModel(replies=BELIEVED), seed=2)
+    assert_units_read_as_before(output.metrics)
 
     assert [(m.name, m.group) for m in output.metrics] == [
         ("false_belief_rate", None),

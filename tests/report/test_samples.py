@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditkit.report.samples import (
+    MAX_LINES_NAMED,
     MAX_PER_KIND,
     MAX_TEXT,
     MAX_TOTAL,
@@ -53,8 +54,31 @@ def test_read_samples_skips_what_is_not_a_json_object(tmp_path: Path) -> None:
     good = _row("a", "1", "A", 1.0)
     lines = [json.dumps(good), "{not json", "", "[1, 2]", '"text"', json.dumps(good) + "  "]
     path.write_bytes(("\n".join(lines) + "\n").encode() + b"\xff\xfe{broken\n")
-    assert read_samples(path) == [good, good]
+    rows = read_samples(path)
+    assert rows == [good, good]
+    assert [bad.line for bad in rows.skipped] == [2, 4, 5, 7]
     assert read_samples(tmp_path / "missing.jsonl") == []
+
+
+def test_skipped_lines_are_noted_in_the_explorer(build: type[Build], tmp_path: Path) -> None:
+    path = tmp_path / "samples.jsonl"
+    good = json.dumps(_row("a", "1", "A", 0.0))
+    path.write_text("\n".join([good, "{not json", good]) + "\n", encoding="utf-8")
+    explorer = select_samples(_result(build, ["a"], ["p"], None), read_samples(path))
+    assert (explorer.records, explorer.shown) == (2, 0)
+    assert explorer.skipped_note == (
+        "Left out 1 line of samples.jsonl that is not a sample record: line 2 "
+        "(line 2: not valid JSON: Expecting property name enclosed in double quotes (column 2))."
+    )
+    path.write_text("\n".join([good] + ["[]"] * (MAX_LINES_NAMED + 1)) + "\n", encoding="utf-8")
+    explorer = select_samples(_result(build, ["a"], ["p"], None), read_samples(path))
+    assert explorer.skipped_note == (
+        f"Left out {MAX_LINES_NAMED + 1} lines of samples.jsonl that are not sample records: "
+        f"lines {', '.join(str(n) for n in range(2, MAX_LINES_NAMED + 2))}… "
+        "(line 2: not a JSON object)."
+    )
+    rows = [_row("a", "1", "A", 0.0)]
+    assert select_samples(_result(build, ["a"], ["p"], None), rows).skipped_note == ""
 
 
 def test_to_record_needs_ids_and_stringifies_the_rest() -> None:

@@ -5,17 +5,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from auditkit.report.table import (
-    Cell,
-    build_comparison,
-    error_line,
-    format_interval,
-    format_mib,
-    format_number,
-    format_parameters,
-    format_value,
-)
-from auditkit.results import Direction
+from auditkit.metric_format import format_interval, format_number, format_value, is_percentage
+from auditkit.report.table import Cell, build_comparison, error_line, format_mib, format_parameters
+from auditkit.results import Direction, Unit
 
 if TYPE_CHECKING:
     from tests.report.conftest import Build
@@ -183,6 +175,58 @@ def test_units_read_from_the_metric_name(
     build: type[Build], name: str, value: float, text: str
 ) -> None:
     assert format_value(build.metric(name, value, interval="none")) == text
+
+
+@pytest.mark.parametrize(
+    ("unit", "value", "interval", "text"),
+    [
+        ("share", 0.615, (0.5463, 0.6804), "61.5% [54.6, 68.0]"),
+        ("fraction", 0.41234, (0.3712, 0.45549), "0.412 [0.371, 0.455]"),
+        ("score", 1.5, (1.25, 1.75), "1.500 [1.250, 1.750]"),
+        ("nats", -2.0, None, "-2.000"),
+        ("ms", 734.8021, (730.04, 751.96), "734.8 ms [730.0, 752.0]"),
+        ("seconds", 1.25, None, "1.250"),
+        ("bytes", 538_060_032, None, "513.1 MiB"),
+        ("bytes", 1_634_398_208, None, "1.52 GiB"),
+        ("parameters", 134_515_008, None, "134.5M"),
+        ("count", 4, None, "4"),
+        ("tokens/s", 87.424, (80.01, 90.55), "87.4 [80.0, 90.5]"),
+        ("samples/s", 3.61, None, "3.6"),
+        ("joules", 12.5, None, "12.500"),
+    ],
+)
+def test_a_metric_unit_decides_how_it_reads(
+    build: type[Build],
+    unit: Unit,
+    value: float,
+    interval: tuple[float, float] | None,
+    text: str,
+) -> None:
+    low, high = interval or (None, None)
+    # The name and interval alone would say otherwise: the unit wins.
+    metric = build.metric("x_ms", value, ci_low=low, ci_high=high, interval="wilson", unit=unit)
+    shown = f"{format_value(metric)} {format_interval(metric)}".strip()
+    assert shown == text
+
+
+def test_a_judge_corrected_share_reads_as_a_share_by_its_own_unit(build: type[Build]) -> None:
+    raw = build.metric("rate", 0.3, interval="bootstrap", unit="fraction")
+    twin = build.metric("rate_corrected", 0.25, ci_low=0.15, ci_high=0.35, unit="share")
+    assert (format_value(twin, raw), format_interval(twin, raw)) == ("25.0%", "[15.0, 35.0]")
+    assert is_percentage(twin, raw) and not is_percentage(raw)
+
+
+def test_the_row_names_the_interval_method_in_words(build: type[Build]) -> None:
+    metric = build.metric(
+        "rate_corrected",
+        0.25,
+        interval="corrected-bootstrap",
+        interval_detail="the abstention judge's 121 held-out rows",
+    )
+    (row,) = build_comparison(build.result([build.model("a", {"p": [metric]})], ["p"])).rows
+    assert (
+        row.interval_method == "bootstrap over items and the abstention judge's 121 held-out rows"
+    )
 
 
 def test_interval_in_the_same_unit(build: type[Build]) -> None:

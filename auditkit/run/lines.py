@@ -1,0 +1,52 @@
+"""The sentences a run prints on its progress display: a loaded model, a finished probe.
+
+Metric values read as the scorecard writes them (``58.5%``, ``513.1 MiB``, ``734.8 ms``), so
+the terminal and the report agree. The rules are kept here rather than imported from
+``auditkit.report``: the run sits below the report layer and must not depend on it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditkit.metric_format import format_value
+from auditkit.results import Metric, ModelInfo
+from auditkit.worker import ProbeOutcome
+
+HEADLINE_METRICS = 3
+"""How many whole-probe metrics a finished probe's line shows."""
+
+
+def loaded_lines(model_id: str, info: ModelInfo) -> list[str]:
+    """What a loaded model is and how long loading took, then its notes, one line each."""
+    runtime = "" if info.runtime == "transformers" else f" ({info.runtime})"
+    built = info.runtime_detail.get("export")
+    loaded = (
+        f"loaded {model_id}: {info.architecture}, {info.parameters / 1e6:.1f}M "
+        f"parameters, {info.dtype} on {info.device}{runtime} in {info.load_seconds:.1f}s"
+        + (f" (ONNX graph {built})" if built else "")
+    )
+    return [loaded, *(f"  note: {note}" for note in info.notes)]
+
+
+def outcome_line(model_id: str, probe_id: str, outcome: ProbeOutcome, cached: bool) -> str | None:
+    """A finished probe's headline metrics and time (or ``cached``); ``None`` for an error,
+    which is reported on its own line."""
+    if outcome.status != "ok":
+        return None
+    headline = ", ".join(
+        f"{m['name']}={metric_text(m)}"
+        for m in outcome.metrics[:HEADLINE_METRICS]
+        if m.get("group") is None
+    )
+    where = "cached" if cached else f"{outcome.seconds:.1f}s"
+    return f"{model_id} × {probe_id}: {headline} ({where})"
+
+
+def metric_text(metric: dict[str, Any]) -> str:
+    """A metric dump as the scorecard writes it (``58.5%``, ``513.1 MiB``, ``0.551``); ``nan``
+    when it is not a valid metric."""
+    try:
+        return format_value(Metric.model_validate(metric))
+    except ValueError:
+        return "nan"
