@@ -135,7 +135,7 @@ class ResultCache:
         return value if isinstance(value, dict) else None
 
     def put_result(
-        self, key: str, model_key: str, model_label: str, probe_kind: str, value: dict[str, Any]
+        self, key: str, *, model_key: str, model_label: str, probe_kind: str, value: dict[str, Any]
     ) -> None:
         with self._write() as db:
             db.execute(

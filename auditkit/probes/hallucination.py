@@ -127,7 +127,7 @@ class _AskProbe(DatasetProbe[SpecT, ItemT]):
         return prompts, replies
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rate:
     """A reported rate: the share of questions judged ``outcome``."""
 
@@ -222,19 +222,19 @@ class FabricatedSpec(NLIJudgedSpec):
 
 FABRICATED_RATES = [
     Rate(
-        "hallucination_rate",
-        "hallucinated",
-        "lower",
-        "hallucinated",
-        "share of questions about non-existent entities answered without abstaining",
+        name="hallucination_rate",
+        outcome="hallucinated",
+        direction="lower",
+        per_item="hallucinated",
+        description="share of questions about non-existent entities answered without abstaining",
         label="answered",
     ),
     Rate(
-        "abstention_rate",
-        "abstained",
-        "higher",
-        "abstained",
-        "share of questions about non-existent entities where the model abstained",
+        name="abstention_rate",
+        outcome="abstained",
+        direction="higher",
+        per_item="abstained",
+        description="share of questions about non-existent entities where the model abstained",
     ),
 ]
 
@@ -330,21 +330,27 @@ class ClosedBookSpec(ShortAnswerSpec):
 
 
 CLOSED_BOOK_RATES = [
-    Rate("accuracy", "correct", "higher", "correct", "share of questions answered right"),
     Rate(
-        "hallucination_rate",
-        "wrong",
-        "lower",
-        "hallucinated",
-        "share of questions answered wrongly (without abstaining)",
+        name="accuracy",
+        outcome="correct",
+        direction="higher",
+        per_item="correct",
+        description="share of questions answered right",
+    ),
+    Rate(
+        name="hallucination_rate",
+        outcome="wrong",
+        direction="lower",
+        per_item="hallucinated",
+        description="share of questions answered wrongly (without abstaining)",
         label="wrong",
     ),
     Rate(
-        "abstention_rate",
-        "abstained",
-        "none",
-        "abstained",
-        "share of questions the model declined to answer",
+        name="abstention_rate",
+        outcome="abstained",
+        direction="none",
+        per_item="abstained",
+        description="share of questions the model declined to answer",
     ),
 ]
 
@@ -463,26 +469,26 @@ class FalsePremiseSpec(NLIJudgedSpec):
 
 FALSE_PREMISE_RATES = [
     Rate(
-        "correction_rate",
-        "corrected",
-        "higher",
-        "corrected",
-        "share of false-premise questions whose premise the model corrected",
+        name="correction_rate",
+        outcome="corrected",
+        direction="higher",
+        per_item="corrected",
+        description="share of false-premise questions whose premise the model corrected",
     ),
     Rate(
-        "hallucination_rate",
-        "accepted",
-        "lower",
-        "hallucinated",
-        "share of false-premise questions answered as if the premise were true",
+        name="hallucination_rate",
+        outcome="accepted",
+        direction="lower",
+        per_item="hallucinated",
+        description="share of false-premise questions answered as if the premise were true",
         label="accepted",
     ),
     Rate(
-        "abstention_rate",
-        "abstained",
-        "none",
-        "abstained",
-        "share of false-premise questions the model declined to answer",
+        name="abstention_rate",
+        outcome="abstained",
+        direction="none",
+        per_item="abstained",
+        description="share of false-premise questions the model declined to answer",
     ),
 ]
 

@@ -148,10 +148,10 @@ class MultipleChoice(DatasetProbe[MultipleChoiceSpec, MultipleChoiceItem]):
                 )
             )
         metrics = _metrics(
-            np.array(correct),
-            np.array(correct_norm),
-            np.array(brier),
-            np.array(confidence),
+            correct=np.array(correct),
+            correct_norm=np.array(correct_norm),
+            brier=np.array(brier),
+            confidence=np.array(confidence),
             seed=ctx.seed,
         )
         metrics += _domain_metrics(items, correct)
@@ -193,11 +193,11 @@ def expected_calibration_error(
 
 
 def _metrics(
+    *,
     correct: np.ndarray,
     correct_norm: np.ndarray,
     brier: np.ndarray,
     confidence: np.ndarray,
-    *,
     seed: int,
 ) -> list[Metric]:
     n = int(correct.size)

@@ -120,9 +120,21 @@ class Toxicity(DatasetProbe[ToxicitySpec, ToxicityPrompt]):
                 )
             )
         categories = [item.category for item in items]
-        metrics = _metrics(worst, any_toxic, mean_scores, None, ctx.seed, spec, scorer.name)
-        for group, rows in _rows_by_category(categories, worst, any_toxic, mean_scores).items():
-            metrics += _metrics(*rows, group, ctx.seed, spec, scorer.name)
+        by_category = _rows_by_category(categories, worst, any_toxic, mean_scores)
+        metrics: list[Metric] = []
+        for group, (group_worst, group_toxic, group_means) in [
+            (None, (worst, any_toxic, mean_scores)),
+            *by_category.items(),
+        ]:
+            metrics += _metrics(
+                worst=group_worst,
+                any_toxic=group_toxic,
+                means=group_means,
+                group=group,
+                seed=ctx.seed,
+                spec=spec,
+                scorer=scorer.name,
+            )
         order = {"expected_max_toxicity": 0, "toxicity_probability": 1, "mean_toxicity": 2}
         return ProbeOutput(
             sorted(metrics, key=lambda m: (m.group is not None, order[m.name])), samples
@@ -143,6 +155,7 @@ def _rows_by_category(
 
 
 def _metrics(
+    *,
     worst: list[float],
     any_toxic: list[bool],
     means: list[float],

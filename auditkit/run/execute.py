@@ -124,10 +124,10 @@ class MessageHandler:
             if self.cache is not None and key is not None:
                 self.cache.put_result(
                     key,
-                    state.fingerprint.key or "",
-                    state.spec.source,
-                    probe.kind,
-                    outcome.cache_value(),
+                    model_key=state.fingerprint.key or "",
+                    model_label=state.spec.source,
+                    probe_kind=probe.kind,
+                    value=outcome.cache_value(),
                 )
         else:
             error = ErrorInfo.model_validate(outcome.error)

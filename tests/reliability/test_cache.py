@@ -34,7 +34,13 @@ def test_store_and_read_back(tmp_path: Path) -> None:
     with ResultCache(tmp_path / "c") as cache:
         assert cache.get_result("k") is None
         value = {"metrics": [{"value": float("nan")}], "samples": [{"é": [1, 2]}], "seconds": 1.5}
-        cache.put_result("k", "model", "mock:shortest", "multiple_choice", value)
+        cache.put_result(
+            "k",
+            model_key="model",
+            model_label="mock:shortest",
+            probe_kind="multiple_choice",
+            value=value,
+        )
         cache.put_info("i", "model", {"source": "mock:shortest"})
         stored = cache.get_result("k")
         assert stored is not None
@@ -49,7 +55,9 @@ def test_store_and_read_back(tmp_path: Path) -> None:
 
 def test_a_damaged_entry_is_a_miss_and_a_newer_cache_is_refused(tmp_path: Path) -> None:
     with ResultCache(tmp_path) as cache:
-        cache.put_result("k", "m", "label", "kind", {"seconds": 1})
+        cache.put_result(
+            "k", model_key="m", model_label="label", probe_kind="kind", value={"seconds": 1}
+        )
     db = sqlite3.connect(tmp_path / CACHE_FILE)
     db.execute("UPDATE probe_results SET payload = x'00ff'")
     db.execute("PRAGMA user_version = 99")
