@@ -70,3 +70,17 @@ def _resolve_suite_path(value: Path, info: ValidationInfo) -> Path:
 
 SuitePath = Annotated[Path, AfterValidator(_resolve_suite_path)]
 """A path written in a suite: relative to the suite file, and required to exist."""
+
+
+def user_cache_folder(env_var: str, name: str) -> Path | None:
+    """Where auditkit keeps ``name`` (``gguf``, ``onnx``…): the folder ``$env_var`` names
+    (``off`` turns it off: ``None``), else ``$XDG_CACHE_HOME/auditkit/NAME``, else
+    ``~/.cache/auditkit/NAME``."""
+    configured = os.environ.get(env_var, "").strip()
+    if configured.lower() in ("off", "0", "false", "no"):
+        return None
+    if configured:
+        return Path(configured).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "auditkit" / name

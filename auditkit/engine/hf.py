@@ -113,7 +113,6 @@ class HFCausalLM(Tokenization):
         batch. On for every model on a CPU and for int8 models everywhere."""
         self.notes: list[str] = []
         """What a user must know about how this engine scores (shown with the model's info)."""
-        self._ordinary_ids: torch.Tensor | None = None
 
     @property
     def name(self) -> str:
@@ -180,9 +179,7 @@ class HFCausalLM(Tokenization):
         shared-context scoring is turned off and ``notes`` says so."""
         if self._packing_checked or not (self.fast and self.packing_supported):
             return self.fast and self.packing_supported
-        if self._ordinary_ids is None:
-            self._ordinary_ids = hf_perf.ordinary_token_ids(self.tokenizer)
-        ids = hf_perf.synthetic_prompts(self._ordinary_ids, 3, 16, seed=0).tolist()
+        ids = self.timing_prompts(3, 16, 1, seed=0).tolist()
         pairs = [
             (context[: 6 + 4 * c], context[12 : 12 + n])
             for c, context in enumerate(ids)
@@ -398,16 +395,7 @@ class HFCausalLM(Tokenization):
     def timed_generate(
         self, batch_size: int, prompt_tokens: int, new_tokens: int, clock: Clock, *, seed: int = 0
     ) -> TimedRun:
-        if prompt_tokens < 1 or new_tokens < 1 or batch_size < 1:
-            raise ValueError("batch size, prompt tokens and new tokens must be positive")
-        if prompt_tokens + new_tokens > self.max_length:
-            raise ValueError(
-                f"{prompt_tokens} prompt + {new_tokens} new tokens exceed the model's window of "
-                f"{self.max_length} tokens"
-            )
-        if self._ordinary_ids is None:
-            self._ordinary_ids = hf_perf.ordinary_token_ids(self.tokenizer)
-        prompts = hf_perf.synthetic_prompts(self._ordinary_ids, batch_size, prompt_tokens, seed)
+        prompts = self.timing_prompts(batch_size, prompt_tokens, new_tokens, seed=seed)
         return hf_perf.timed_generate(
             self.model,
             prompts,

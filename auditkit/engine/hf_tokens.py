@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import torch
 from transformers import PreTrainedTokenizerBase
 
 from auditkit.engine.base import LoglikelihoodRequest
+from auditkit.engine.hf_perf import ordinary_token_ids, synthetic_prompts
 from auditkit.engine.hf_stop import TokenTexts
 
 
@@ -23,6 +25,7 @@ class Tokenization:
         pad = tokenizer.pad_token_id
         self.pad_token_id: int = pad if pad is not None else (tokenizer.eos_token_id or 0)
         self._token_texts: TokenTexts | None = None
+        self._ordinary_ids: torch.Tensor | None = None
 
     @property
     def prefix_token_id(self) -> int:
@@ -92,6 +95,24 @@ class Tokenization:
             )
             return str(text)
         return user_message
+
+    def timing_prompts(
+        self, batch_size: int, prompt_tokens: int, new_tokens: int, *, seed: int
+    ) -> torch.Tensor:
+        """The seeded synthetic prompts of a timed run (``PerformanceModel.timed_generate``):
+        ``batch_size`` × ``prompt_tokens`` ordinary token ids, checked to leave room for
+        ``new_tokens`` in the model's window."""
+        if prompt_tokens < 1 or new_tokens < 1 or batch_size < 1:
+            raise ValueError("batch size, prompt tokens and new tokens must be positive")
+        window = int(getattr(self, "max_length", 0)) or prompt_tokens + new_tokens
+        if prompt_tokens + new_tokens > window:
+            raise ValueError(
+                f"{prompt_tokens} prompt + {new_tokens} new tokens exceed the model's window of "
+                f"{window} tokens"
+            )
+        if self._ordinary_ids is None:
+            self._ordinary_ids = ordinary_token_ids(self.tokenizer)
+        return synthetic_prompts(self._ordinary_ids, batch_size, prompt_tokens, seed)
 
     def stop_candidates(self, stop: tuple[str, ...]) -> frozenset[int]:
         """Token ids whose arrival can complete one of the ``stop`` strings."""

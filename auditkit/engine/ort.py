@@ -88,7 +88,6 @@ class OrtCausalLM(Tokenization):
         self._footprint = footprint
         self.eos_token_id = tokenizer.eos_token_id
         self.notes: list[str] = []
-        self._ordinary_ids: torch.Tensor | None = None
 
     @property
     def name(self) -> str:
@@ -361,16 +360,7 @@ class OrtCausalLM(Tokenization):
     def timed_generate(
         self, batch_size: int, prompt_tokens: int, new_tokens: int, clock: Clock, *, seed: int = 0
     ) -> TimedRun:
-        if prompt_tokens < 1 or new_tokens < 1 or batch_size < 1:
-            raise ValueError("batch size, prompt tokens and new tokens must be positive")
-        if prompt_tokens + new_tokens > self.max_length:
-            raise ValueError(
-                f"{prompt_tokens} prompt + {new_tokens} new tokens exceed the model's window of "
-                f"{self.max_length} tokens"
-            )
-        if self._ordinary_ids is None:
-            self._ordinary_ids = hf_perf.ordinary_token_ids(self.tokenizer)
-        prompts = hf_perf.synthetic_prompts(self._ordinary_ids, batch_size, prompt_tokens, seed)
+        prompts = self.timing_prompts(batch_size, prompt_tokens, new_tokens, seed=seed)
         marks: list[float] = []
         clock.sync()
         start = clock.now()

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from auditkit.files import sha256_file
+from auditkit.files import sha256_file, user_cache_folder
 
 CACHE_ENV = "AUDITKIT_GGUF_CACHE"
 MAX_GB_ENV = "AUDITKIT_GGUF_CACHE_MAX_GB"
@@ -38,14 +38,7 @@ Loader = Callable[[str, dict[str, Any]], tuple[Any, Any]]
 
 def cache_root() -> Path | None:
     """The folder converted checkpoints live in, or ``None`` when the cache is off."""
-    configured = os.environ.get(CACHE_ENV, "").strip()
-    if configured.lower() in ("off", "0", "false", "no"):
-        return None
-    if configured:
-        return Path(configured).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "auditkit" / "gguf"
+    return user_cache_folder(CACHE_ENV, "gguf")
 
 
 def max_bytes() -> float:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import os
 import shutil
 import tempfile
 import warnings
@@ -40,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditkit.engine.ort import DecoderShape
+from auditkit.files import user_cache_folder
 
 if TYPE_CHECKING:
     import torch
@@ -54,14 +54,7 @@ OPSET = 17
 
 def cache_root() -> Path | None:
     """The folder exported graphs live in, or ``None`` when the cache is off."""
-    configured = os.environ.get(CACHE_ENV, "").strip()
-    if configured.lower() in ("off", "0", "false", "no"):
-        return None
-    if configured:
-        return Path(configured).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "auditkit" / "onnx"
+    return user_cache_folder(CACHE_ENV, "onnx")
 
 
 def export_key(weight_hashes: Sequence[str], scheme: str) -> str:
