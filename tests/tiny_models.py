@@ -38,13 +38,11 @@ def build_tokenizer(folder: Path) -> None:
     fast.save_pretrained(folder)
 
 
-def build_llama(folder: Path, *, seed: int = 0, with_license: str | None = "apache-2.0") -> Path:
-    """A 2-layer Llama with random weights and the tokenizer above, saved as safetensors."""
+def tiny_llama(*, tied: bool = False, seed: int = 0) -> Any:
+    """A 2-layer Llama with random weights (seeded), in memory, in evaluation mode."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    folder.mkdir(parents=True, exist_ok=True)
-    build_tokenizer(folder)
     torch.manual_seed(seed)
     config = LlamaConfig(
         vocab_size=300,
@@ -57,9 +55,18 @@ def build_llama(folder: Path, *, seed: int = 0, with_license: str | None = "apac
         bos_token_id=0,
         eos_token_id=1,
         pad_token_id=2,
-        tie_word_embeddings=False,
+        tie_word_embeddings=tied,
     )
-    model = LlamaForCausalLM(config)
+    return LlamaForCausalLM(config).eval()
+
+
+def build_llama(folder: Path, *, seed: int = 0, with_license: str | None = "apache-2.0") -> Path:
+    """A 2-layer Llama with random weights and the tokenizer above, saved as safetensors."""
+    import torch
+
+    folder.mkdir(parents=True, exist_ok=True)
+    build_tokenizer(folder)
+    model = tiny_llama(seed=seed)
     # Random init at this size gives near-uniform predictions; widen the logits so that
     # choices are well separated and greedy decoding is not a tie-break lottery.
     with torch.no_grad():

@@ -50,7 +50,7 @@ from auditkit.engine.hf_precision import (
     is_low_precision,
     reference_weights,
 )
-from auditkit.engine.hf_tokens import Tokenization, rolling_pairs
+from auditkit.engine.hf_tokens import Tokenization
 from auditkit.engine.sampling import SamplingRequest
 from auditkit.engine.timing import Clock, TimedRun
 
@@ -355,19 +355,6 @@ class HFCausalLM(Tokenization):
         # vocabulary is biased by a few 1e-6 per token; logsumexp is exact to float32 rounding.
         logprobs = logits - torch.logsumexp(logits, dim=-1, keepdim=True)
         return [logprobs[row, keep - n :, :] for row, n in enumerate(target_lengths)]
-
-    def loglikelihood_rolling(
-        self, texts: Sequence[str], progress: ProgressCallback | None = None
-    ) -> list[float]:
-        """Whole-text log-likelihood in disjoint ``max_length`` windows (lm-eval's rule)."""
-        totals = []
-        for text in texts:
-            tokens = self.rolling_tokens(text)
-            pairs = rolling_pairs(self.prefix_token_id, tokens, self.max_length)
-            totals.append(sum(r.logprob for r in self.loglikelihood_tokens(pairs)))
-            if progress:
-                progress(1)
-        return totals
 
     # -- generation ---------------------------------------------------------------------------
 

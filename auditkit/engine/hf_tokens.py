@@ -12,13 +12,15 @@ from collections.abc import Callable, Sequence
 import torch
 from transformers import PreTrainedTokenizerBase
 
-from auditkit.engine.base import LoglikelihoodRequest
+from auditkit.engine.base import Loglikelihood, LoglikelihoodRequest, ProgressCallback
 from auditkit.engine.hf_perf import ordinary_token_ids, synthetic_prompts
 from auditkit.engine.hf_stop import TokenTexts
 
 
 class Tokenization:
-    """Tokenisation, chat formatting and stop-string candidates over one tokenizer."""
+    """Tokenisation, chat formatting and stop-string candidates over one tokenizer, and what
+    follows from tokenisation alone (rolling windows, timing prompts). A runtime's engine
+    subclasses it and supplies ``max_length`` and ``loglikelihood_tokens``."""
 
     def __init__(self, tokenizer: PreTrainedTokenizerBase) -> None:
         self.tokenizer = tokenizer
@@ -77,6 +79,31 @@ class Tokenization:
 
         return [self.encode_pair(r.context, r.continuation, encode_context) for r in requests]
 
+    @property
+    def max_length(self) -> int:
+        """Longest token sequence the model accepts (the engine knows it)."""
+        raise NotImplementedError
+
+    def loglikelihood_tokens(
+        self,
+        pairs: Sequence[tuple[list[int], list[int]]],
+        progress: ProgressCallback | None = None,
+    ) -> list[Loglikelihood]:
+        """Score token-level (context, continuation) pairs (the engine's forward pass)."""
+        raise NotImplementedError
+
+    def loglikelihood_rolling(
+        self, texts: Sequence[str], progress: ProgressCallback | None = None
+    ) -> list[float]:
+        """Whole-text log-likelihood in disjoint ``max_length`` windows (lm-eval's rule)."""
+        totals = []
+        for text in texts:
+            pairs = rolling_pairs(self.prefix_token_id, self.rolling_tokens(text), self.max_length)
+            totals.append(sum(r.logprob for r in self.loglikelihood_tokens(pairs)))
+            if progress:
+                progress(1)
+        return totals
+
     def rolling_tokens(self, text: str) -> list[int]:
         """The tokens of ``text`` that rolling log-likelihood predicts (BOS is the prefix)."""
         tokens = self.encode(text)
@@ -104,11 +131,10 @@ class Tokenization:
         ``new_tokens`` in the model's window."""
         if prompt_tokens < 1 or new_tokens < 1 or batch_size < 1:
             raise ValueError("batch size, prompt tokens and new tokens must be positive")
-        window = int(getattr(self, "max_length", 0)) or prompt_tokens + new_tokens
-        if prompt_tokens + new_tokens > window:
+        if prompt_tokens + new_tokens > self.max_length:
             raise ValueError(
                 f"{prompt_tokens} prompt + {new_tokens} new tokens exceed the model's window of "
-                f"{window} tokens"
+                f"{self.max_length} tokens"
             )
         if self._ordinary_ids is None:
             self._ordinary_ids = ordinary_token_ids(self.tokenizer)

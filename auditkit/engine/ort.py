@@ -34,7 +34,7 @@ from auditkit.engine.base import (
     ProgressCallback,
     cut_at_stop,
 )
-from auditkit.engine.hf_tokens import Tokenization, rolling_pairs
+from auditkit.engine.hf_tokens import Tokenization
 from auditkit.engine.sampling import SamplingRequest, derive_seed, draw_tokens
 from auditkit.engine.timing import Clock, PerfCounterClock, TimedRun
 
@@ -246,18 +246,6 @@ class OrtCausalLM(Tokenization):
         rows_cache = [layer[context_rows] for layer in cache]
         logits, _ = self._run(ids, positions, mask, rows_cache)
         return [logits[r, : len(tokens)] for r, tokens in enumerate(inputs)]
-
-    def loglikelihood_rolling(
-        self, texts: Sequence[str], progress: ProgressCallback | None = None
-    ) -> list[float]:
-        """Whole-text log-likelihood in disjoint ``max_length`` windows (lm-eval's rule)."""
-        totals = []
-        for text in texts:
-            pairs = rolling_pairs(self.prefix_token_id, self.rolling_tokens(text), self.max_length)
-            totals.append(sum(r.logprob for r in self.loglikelihood_tokens(pairs)))
-            if progress:
-                progress(1)
-        return totals
 
     # -- generation and sampling ---------------------------------------------------------------
 

@@ -7,32 +7,14 @@ import pytest
 import torch
 from torch import nn
 from torch.nn.utils import prune as torch_prune
-from transformers import LlamaConfig, LlamaForCausalLM
+from transformers import LlamaForCausalLM
 
 from auditkit.models.pruning import linear_weights, prune, pruning_note
 from auditkit.models.spec import PruningSpec
 from auditkit.results import PruningDetail
+from tests.tiny_models import tiny_llama
 
 LAYERS_PER_BLOCK = 7  # q, k, v, o, gate, up, down
-
-
-def tiny_llama(*, tied: bool = False, seed: int = 0) -> LlamaForCausalLM:
-    """The 2-layer Llama of ``tests/tiny_models.py``, built in memory."""
-    torch.manual_seed(seed)
-    config = LlamaConfig(
-        vocab_size=300,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=128,
-        bos_token_id=0,
-        eos_token_id=1,
-        pad_token_id=2,
-        tie_word_embeddings=tied,
-    )
-    return LlamaForCausalLM(config).eval()
 
 
 def in_scope(model: LlamaForCausalLM) -> dict[str, torch.Tensor]:
