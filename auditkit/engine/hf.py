@@ -50,11 +50,10 @@ from auditkit.engine.hf_precision import (
     is_low_precision,
     reference_weights,
 )
-from auditkit.engine.hf_tokens import Tokenization
+from auditkit.engine.hf_tokens import Tokenization, config_max_length
 from auditkit.engine.sampling import SamplingRequest
 from auditkit.engine.timing import Clock, TimedRun
 
-DEFAULT_MAX_LENGTH = 2048
 PACKING_ATTENTION = ("sdpa", "eager")
 """Attention implementations known to apply a custom 4-D mask as given."""
 
@@ -120,12 +119,7 @@ class HFCausalLM(Tokenization):
 
     @property
     def max_length(self) -> int:
-        config = self.model.config
-        for attr in ("max_position_embeddings", "n_positions", "n_ctx"):
-            value = getattr(config, attr, None)
-            if isinstance(value, int) and value > 0:
-                return value
-        return DEFAULT_MAX_LENGTH
+        return config_max_length(self.model.config)
 
     # -- scoring ------------------------------------------------------------------------------
 

@@ -16,6 +16,18 @@ from auditkit.engine.base import Loglikelihood, LoglikelihoodRequest, ProgressCa
 from auditkit.engine.hf_perf import ordinary_token_ids, synthetic_prompts
 from auditkit.engine.hf_stop import TokenTexts
 
+DEFAULT_MAX_LENGTH = 2048
+
+
+def config_max_length(config: object) -> int:
+    """The longest sequence a transformers configuration admits (its position limit), else
+    ``DEFAULT_MAX_LENGTH``."""
+    for attr in ("max_position_embeddings", "n_positions", "n_ctx"):
+        value = getattr(config, attr, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return DEFAULT_MAX_LENGTH
+
 
 class Tokenization:
     """Tokenisation, chat formatting and stop-string candidates over one tokenizer, and what

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from auditkit.models.spec import BNB_SCHEMES, WEIGHT_ONLY_SCHEMES, ModelSpec
 from auditkit.results import ModelFile, PruningDetail, QuantizationDetail
@@ -73,6 +73,7 @@ def onnxruntime_engine(
     open it on ONNX Runtime."""
     import onnxruntime
 
+    from auditkit.engine.hf_tokens import config_max_length
     from auditkit.engine.ort import DecoderShape, OrtCausalLM, graph_footprint, session_for
     from auditkit.models.metadata import describe_files
     from auditkit.models.onnx_export import DEFAULT_BLOCK, exported_graph
@@ -119,7 +120,7 @@ def onnxruntime_engine(
         tokenizer,
         DecoderShape.of(model.config),
         name=spec.id,
-        max_length=_max_length(model.config),
+        max_length=config_max_length(model.config),
         exact=spec.quantization == "int8-dynamic",
         footprint=graph_footprint(path, device=device, bytes_on_disk=bytes_on_disk),
         batch_size=spec.batch_size,
@@ -130,11 +131,3 @@ def onnxruntime_engine(
 def _graph_files(path: Path) -> list[Path]:
     """The graph and its external-data files, graph first."""
     return [path, *sorted(p for p in path.parent.iterdir() if p.name.startswith(path.name + "."))]
-
-
-def _max_length(config: Any) -> int:
-    for attr in ("max_position_embeddings", "n_positions", "n_ctx"):
-        value = getattr(config, attr, None)
-        if isinstance(value, int) and value > 0:
-            return value
-    return 2048

@@ -282,6 +282,16 @@ def _flip(changed: int, n: int) -> Value:
     return Value(f"{rate * 100:.1f}%", rate, detail=f"{changed} of {n} changed")
 
 
+def _measured(metric: Metric, detail: str) -> Value:
+    """A metric's value with its interval, as a cell shows it."""
+    return Value(
+        format_value(metric),
+        _number(metric.value),
+        interval=format_interval(metric),
+        detail=detail,
+    )
+
+
 def _quality(model: ModelResult, headline: tuple[str, Metric] | None) -> Value | None:
     if headline is None:
         return None
@@ -289,24 +299,14 @@ def _quality(model: ModelResult, headline: tuple[str, Metric] | None) -> Value |
     metric = _find(model, probe_id, first.name)
     if metric is None:
         return None
-    return Value(
-        format_value(metric),
-        _number(metric.value),
-        interval=format_interval(metric),
-        detail=f"n={metric.n}",
-    )
+    return _measured(metric, f"n={metric.n}")
 
 
 def _latency(model: ModelResult, probe_id: str | None) -> Value | None:
     metric = _find(model, probe_id, LATENCY_METRIC)
     if metric is None:
         return None
-    return Value(
-        format_value(metric),
-        _number(metric.value),
-        interval=format_interval(metric),
-        detail=f"n={metric.n} runs",
-    )
+    return _measured(metric, f"n={metric.n} runs")
 
 
 def _memory(model: ModelResult, probe_id: str | None) -> Value | None:
