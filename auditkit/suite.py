@@ -201,6 +201,7 @@ def _cross_field_problems(suite: Suite) -> list[tuple[Location, str]]:
         )
     for p, spec in enumerate(suite.probes):
         problems += _gate_problems(p, spec, suite.baseline)
+        problems += _task_problems(p, spec, suite.models)
     if suite.executor == "local":  # Ray workers may have hardware this machine lacks
         from auditkit.models.support import variant_problem
 
@@ -209,6 +210,22 @@ def _cross_field_problems(suite: Suite) -> list[tuple[Location, str]]:
             if found:
                 problems.append((("models", m, found[0]), found[1]))
     return problems
+
+
+def _task_problems(
+    index: int, spec: ProbeSpec, models: list[ModelSpec]
+) -> list[tuple[Location, str]]:
+    """A probe paired with a model of a task it cannot run on: one problem per such model."""
+    accepted = probe_for(spec).model_tasks()
+    return [
+        (
+            ("probes", index, "kind"),
+            f"{spec.kind} runs on {' or '.join(accepted)} models; model {model.id!r} is "
+            f"{model.model_task} (give this family its own suite)",
+        )
+        for model in models
+        if model.model_task not in accepted
+    ]
 
 
 def _gate_problems(index: int, spec: ProbeSpec, baseline: str | None) -> list[tuple[Location, str]]:

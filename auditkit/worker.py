@@ -191,7 +191,7 @@ def run_probe(
     probe: Probe[Any], loaded: LoadedModel, model_id: str, seed: int, emit: Emit
 ) -> ProbeOutcome:
     context = ProbeContext(
-        model=loaded.engine,
+        engine=loaded.engine,
         model_id=model_id,
         seed=seed,
         set_total=lambda steps: emit(Progress("total", steps)),

@@ -32,7 +32,7 @@ def main() -> None:
 
     model, tokenizer = load(args.model, args.device, args.dtype)
     engine = HFCausalLM(model, tokenizer, name=args.model)
-    ctx = ProbeContext(model=engine, model_id=args.model, seed=args.seed)
+    ctx = ProbeContext(engine=engine, model_id=args.model, seed=args.seed)
     latency = LatencySpec.model_validate(
         {
             "id": "latency",

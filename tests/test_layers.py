@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "licenses",
         "verdicts",
         "ci_annotations",
+        "tasks",
         "auditkit",  # the package itself: its version
     ),
     ("engine",),  # 1: the model interface and its runtimes

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from auditkit.engine.timing import Clock, TimedRun
 
@@ -43,8 +43,9 @@ class GenerationRequest:
     """Generation ends at the first of these strings; it is not part of the returned text."""
 
 
+@runtime_checkable
 class LanguageModel(Protocol):
-    """What probes may ask of a causal language model."""
+    """What probes may ask of a language model (tasks ``text-generation`` and ``text2text``)."""
 
     @property
     def name(self) -> str: ...
@@ -73,6 +74,38 @@ class LanguageModel(Protocol):
     def format_chat(self, user_message: str) -> str:
         """The prompt text for a single user turn, in the model's chat template if it has one."""
         ...
+
+
+class WrongModelTask(TypeError):
+    """A probe was given a model of another task (a classifier where it needs a language model)."""
+
+
+EngineT = TypeVar("EngineT")
+
+
+def engine_as(engine: object, interface: type[EngineT], needed_by: str) -> EngineT:
+    """``engine`` as ``interface`` (a runtime-checkable protocol of one task), or
+    ``WrongModelTask`` saying what ``needed_by`` needs and what the model is."""
+    if isinstance(engine, interface):
+        return engine
+    name = getattr(engine, "name", type(engine).__name__)
+    what = next(
+        (phrase for known, phrase in _PHRASES.items() if isinstance(engine, known)),
+        f"a {type(engine).__name__}",
+    )
+    needed = _PHRASES.get(interface, interface.__name__)
+    raise WrongModelTask(f"{needed_by} needs {needed}; {name} is {what}")
+
+
+_PHRASES: dict[type, str] = {}
+
+
+def describe_interface(interface: type, phrase: str) -> None:
+    """Name a task interface in error messages, e.g. ``"a sequence classifier (task: …)"``."""
+    _PHRASES[interface] = phrase
+
+
+describe_interface(LanguageModel, "a language model (task: text-generation or text2text)")
 
 
 class DeviceOutOfMemory(RuntimeError):

@@ -1,29 +1,20 @@
-"""Sequence classifiers (BERT/RoBERTa kind): label probabilities for texts.
+"""Sequence classifiers (BERT/RoBERTa kind, task ``text-classification``): label probabilities.
 
-``HFSequenceClassifier`` wraps a transformers ``AutoModelForSequenceClassification`` model. It also
-answers the ``LanguageModel`` methods, each with a clear error, so that a probe written for causal
-language models fails with a one-line reason when a suite hands it a classifier. Probes that need
-a classifier call ``require_classifier``; those that need a causal LM, ``require_language_model``.
+``HFSequenceClassifier`` wraps a transformers ``AutoModelForSequenceClassification`` model. It
+offers only the ``SequenceClassifier`` interface: a probe reaches it through
+``engine_as(engine, SequenceClassifier, kind)`` (``ProbeContext.engine_as``), which names the
+mismatch in one line when a suite pairs a probe with a model of another task.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NoReturn, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from auditkit.engine.base import (
-    GenerationRequest,
-    Loglikelihood,
-    LoglikelihoodRequest,
-    ProgressCallback,
-)
+from auditkit.engine.base import ProgressCallback, WrongModelTask, describe_interface, engine_as
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
-
-
-class WrongModelTask(TypeError):
-    """A probe was given a model of the wrong task (a classifier where it needs a causal LM)."""
 
 
 @runtime_checkable
@@ -45,23 +36,15 @@ class SequenceClassifier(Protocol):
         ...
 
 
+describe_interface(SequenceClassifier, "a sequence classifier (task: text-classification)")
+
+
 def require_classifier(model: object, probe_kind: str) -> SequenceClassifier:
     """``model`` as a classifier, or ``WrongModelTask`` saying what the probe needs."""
-    if not isinstance(model, SequenceClassifier):
-        raise WrongModelTask(
-            f"{probe_kind} needs a sequence classifier (task: sequence-classification) or a "
-            f"'scorer'; {getattr(model, 'name', type(model).__name__)} is a causal language model"
-        )
-    return model
+    return engine_as(model, SequenceClassifier, probe_kind)
 
 
-def require_language_model(model: object, probe_kind: str) -> None:
-    """Raise ``WrongModelTask`` when ``model`` is a classifier rather than a causal LM."""
-    if isinstance(model, SequenceClassifier):
-        raise WrongModelTask(
-            f"{probe_kind} needs a causal language model; {model.name} is a sequence classifier "
-            "(task: sequence-classification)"
-        )
+__all__ = ["HFSequenceClassifier", "SequenceClassifier", "WrongModelTask", "require_classifier"]
 
 
 class HFSequenceClassifier:
@@ -125,29 +108,3 @@ class HFSequenceClassifier:
             if progress:
                 progress(len(batch))
         return results
-
-    # -- the LanguageModel methods: a classifier has none of them ------------------------------
-
-    def _not_a_language_model(self) -> NoReturn:
-        raise WrongModelTask(
-            f"{self._name} is a sequence classifier (task: sequence-classification); this probe "
-            "needs a causal language model"
-        )
-
-    def loglikelihood(
-        self, requests: Sequence[LoglikelihoodRequest], progress: ProgressCallback | None = None
-    ) -> list[Loglikelihood]:
-        self._not_a_language_model()
-
-    def loglikelihood_rolling(
-        self, texts: Sequence[str], progress: ProgressCallback | None = None
-    ) -> list[float]:
-        self._not_a_language_model()
-
-    def generate(
-        self, requests: Sequence[GenerationRequest], progress: ProgressCallback | None = None
-    ) -> list[str]:
-        self._not_a_language_model()
-
-    def format_chat(self, user_message: str) -> str:
-        self._not_a_language_model()

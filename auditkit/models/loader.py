@@ -1,81 +1,40 @@
 """Load a suite's candidate model into a ``LoadedModel``: engine + measured ``ModelInfo``.
 
-Heavy imports (torch, transformers, peft) happen here, when a model is loaded, never at start-up.
+The build of each (task, runtime) pair is registered in ``BUILDERS`` by one module of
+``auditkit/models/families/`` (discovered, not listed): a new model family or runtime is one new
+module there. Heavy imports (torch, transformers, peft…) happen in those modules, when a model is
+loaded, never at start-up.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import sys
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
-from auditkit.engine.base import LanguageModel
 from auditkit.engine.mock import MockModel
 from auditkit.errors import ModelLoadError
-from auditkit.models.gguf_cache import load_gguf
-from auditkit.models.metadata import (
-    PICKLE_WEIGHT_SUFFIXES,
-    card_license,
-    describe_files,
-    gguf_license,
-    weight_files,
-)
-from auditkit.models.spec import BNB_SCHEMES, ModelSource, ModelSpec
+from auditkit.models.loaded import LoadedModel, resolve_device
+from auditkit.models.spec import ModelSpec
+from auditkit.registry import Registry
 from auditkit.results import ModelInfo
 
-if TYPE_CHECKING:
-    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+Builder = Callable[[ModelSpec, str, float], LoadedModel]
+"""``build(spec, device, started)``: load ``spec`` on the resolved ``device``; ``started`` is the
+``time.perf_counter()`` reading when loading began (for ``ModelInfo.load_seconds``)."""
 
-# Files fetched for a hub model: weights in safe formats, configs, tokenizer files, model card.
-_HUB_SAFE_PATTERNS = ["*.json", "*.safetensors", "*.model", "*.txt", "*.tiktoken", "README.md"]
+BUILDERS: Registry[Builder] = Registry("model build", home="auditkit.models.families")
+"""``"<task> on <runtime>"`` → the function that loads such a model."""
 
-
-@dataclass
-class LoadedModel:
-    spec: ModelSpec
-    engine: LanguageModel
-    info: ModelInfo
-    _release: list[Any] = field(default_factory=list, repr=False)
-
-    def close(self) -> None:
-        """Drop the weights and give memory back (GPU memory included) before the next model.
-
-        Reference counting frees a transformers model as soon as the last reference goes; a full
-        garbage collection (a quarter of a second with transformers imported) runs only when
-        something still holds the model after that, e.g. a reference cycle.
-        """
-        import weakref
-
-        weights = getattr(self.engine, "model", self.engine)
-        try:
-            watch: weakref.ref[Any] | None = weakref.ref(weights)
-        except TypeError:  # not weak-referenceable: collect to be safe
-            watch = None
-        del weights
-        self._release.clear()
-        self.engine = MockModel()
-        if "torch" not in sys.modules:  # a mock model: nothing to free
-            return
-        import gc
-
-        import torch
-
-        if watch is None or watch() is not None:
-            gc.collect()
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+__all__ = ["BUILDERS", "LoadedModel", "builder_name", "load_model", "register_builder"]
 
 
-def resolve_device(requested: str) -> str:
-    if requested != "auto":
-        return requested
-    import torch
+def builder_name(task: str, runtime: str) -> str:
+    return f"{task} on {runtime}"
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+
+def register_builder(task: str, runtime: str) -> Callable[[Builder], Builder]:
+    """Decorator: ``fn`` loads models of ``task`` on ``runtime``."""
+    return BUILDERS.register(builder_name(task, runtime))
 
 
 def load_model(spec: ModelSpec, device: str) -> LoadedModel:
@@ -97,291 +56,13 @@ def load_model(spec: ModelSpec, device: str) -> LoadedModel:
             load_seconds=time.perf_counter() - started,
         )
         return LoadedModel(spec, engine, info)
+    name = builder_name(spec.model_task, spec.runtime)
+    if name not in BUILDERS:
+        raise ModelLoadError(f"auditkit cannot load {name} models")
     try:
-        return _load_transformers(spec, source, resolve_device(device), started)
+        return BUILDERS[name](spec, resolve_device(device), started)
     except ModelLoadError:
         raise
     except Exception as exc:  # any failure inside transformers/peft/torch is a load error
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelLoadError(f"{type(exc).__name__}: {message}") from exc
-
-
-@dataclass
-class _Checkpoint:
-    """Where transformers should read a model from, and what we know about its files."""
-
-    location: str  # a local folder or a hub id
-    gguf_file: str | None
-    files: list[Path]
-    license: str | None
-    license_source: str | None
-
-
-def _locate(spec: ModelSpec, source: ModelSource) -> _Checkpoint:
-    if source.kind == "pkg":
-        assert source.path is not None
-        kind = "gguf" if source.path.suffix == ".gguf" else "hf"
-        return _locate(spec, ModelSource(kind, str(source.path), source.path))
-    if source.kind == "gguf":
-        assert source.path is not None
-        license_id = gguf_license(source.path)
-        return _Checkpoint(
-            str(source.path.parent),
-            source.path.name,
-            [source.path],
-            license_id,
-            "gguf metadata" if license_id else None,
-        )
-    if source.kind == "hf":
-        folder = source.path if source.path is not None else _fetch_from_hub(spec, source.target)
-        if not (folder / "config.json").is_file():
-            raise ModelLoadError(f"{folder} has no config.json: not a transformers model folder")
-        files = weight_files(folder)
-        if (
-            not spec.allow_pickle
-            and files
-            and all(f.suffix in PICKLE_WEIGHT_SUFFIXES for f in files)
-        ):
-            raise ModelLoadError(
-                f"{folder} has only pickle-format weights ({files[0].name}), which can run code "
-                "when loaded; convert them to safetensors or set 'allow_pickle: true' for this "
-                "model"
-            )
-        if not spec.allow_pickle or any(f.suffix == ".safetensors" for f in files):
-            # Safetensors win when both formats are there: only they are loaded (and hashed).
-            files = [f for f in files if f.suffix not in PICKLE_WEIGHT_SUFFIXES]
-        license_id = card_license(folder)
-        return _Checkpoint(
-            str(folder), None, files, license_id, "model card" if license_id else None
-        )
-    raise ModelLoadError(f"cannot load a '{source.kind}:' source as a checkpoint")
-
-
-def _fetch_from_hub(spec: ModelSpec, repo_id: str) -> Path:
-    from huggingface_hub import snapshot_download
-
-    patterns = [*_HUB_SAFE_PATTERNS, "*.bin", "*.pt"] if spec.allow_pickle else _HUB_SAFE_PATTERNS
-    try:
-        return Path(snapshot_download(repo_id, revision=spec.revision, allow_patterns=patterns))
-    except Exception as exc:
-        raise ModelLoadError(
-            f"cannot fetch {repo_id!r} from the model hub ({type(exc).__name__}); "
-            "with no network, point 'hf:' at a local folder instead"
-        ) from exc
-
-
-def _load_transformers(
-    spec: ModelSpec, source: ModelSource, device: str, started: float
-) -> LoadedModel:
-    adapter: Path | None = None
-    if source.kind == "peft":
-        assert source.path is not None
-        adapter = source.path
-        source = spec.parsed_base or _adapter_base(source.path)
-    checkpoint = _locate(spec, source)
-    model, tokenizer = _from_pretrained(spec, checkpoint, device)
-    license_id, license_source = checkpoint.license, checkpoint.license_source
-    if adapter is not None:
-        from peft import PeftModel
-
-        # Merged into the base weights: the audited model is exactly what a deployment would run.
-        model = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
-        checkpoint.files = checkpoint.files + weight_files(adapter)
-        adapter_license = card_license(adapter)
-        if adapter_license:
-            license_id, license_source = adapter_license, "adapter model card"
-        elif license_id:
-            license_source = "adapter base"
-    parameters = sum(p.numel() for p in model.parameters())
-    files = describe_files(checkpoint.files)
-    engine: LanguageModel
-    if spec.runtime == "onnxruntime":
-        from auditkit.models.variant import onnxruntime_engine
-
-        engine, build = onnxruntime_engine(
-            model, tokenizer, spec, device=device, weight_hashes=[f.sha256 for f in files]
-        )
-        detail = build.quantization
-        dtype_name = f"int{detail.weight_bits}" if detail else "float32"
-        files = files + build.extra_files
-        on_disk = sum(f.bytes for f in build.extra_files)
-    else:
-        from auditkit.models.variant import transform_weights
-
-        if spec.quantization in BNB_SCHEMES:
-            pass  # placed on its device while loading
-        elif spec.device_map is None:
-            model.to(device)  # type: ignore[arg-type]  # transformers types to() narrowly
-        else:  # placed by accelerate over the visible GPUs: record where each part went
-            placed = {str(d) for d in (getattr(model, "hf_device_map", None) or {}).values()}
-            placed = placed or {str(p.device) for p in model.parameters()}  # one device: no map
-            device = "auto: " + ", ".join(sorted(f"cuda:{d}" if d.isdigit() else d for d in placed))
-        build = transform_weights(model, spec, str(device))
-        dtype_name = str(next(model.parameters()).dtype).removeprefix("torch.")
-        on_disk = sum(f.bytes for f in files)
-        engine = _engine(spec, model, tokenizer, bytes_on_disk=on_disk)
-    if spec.license:
-        license_id, license_source = spec.license, "suite"
-    info = ModelInfo(
-        source=spec.source,
-        resolved=(
-            str(Path(checkpoint.location) / checkpoint.gguf_file)
-            if checkpoint.gguf_file
-            else checkpoint.location
-        ),
-        architecture=type(model).__name__,
-        parameters=parameters,
-        bytes_on_disk=on_disk,
-        files=files,
-        license=license_id,
-        license_source=license_source,
-        dtype=dtype_name,
-        quantization=spec.quantization,
-        quantization_detail=build.quantization,
-        pruning=build.pruning,
-        runtime=spec.runtime,
-        runtime_detail=build.runtime_detail,
-        device=str(device),
-        load_seconds=time.perf_counter() - started,
-        trust_remote_code=spec.trust_remote_code,
-        adapter=str(adapter) if adapter else None,
-        notes=[*_variant_notes(spec, str(device)), *build.notes, *getattr(engine, "notes", [])],
-    )
-    if spec.runtime == "onnxruntime":
-        # ONNX Runtime holds its own copy of the weights: give the PyTorch copy back to the
-        # system, so that the process's memory is the deployed build's.
-        del model
-        _release_heap()
-        return LoadedModel(spec, engine, info)
-    return LoadedModel(spec, engine, info, [model])
-
-
-def _release_heap() -> None:
-    """Collect garbage and return freed heap pages to the system (glibc's ``malloc_trim``)."""
-    import ctypes
-    import ctypes.util
-    import gc
-
-    gc.collect()
-    libc = ctypes.util.find_library("c")
-    if libc and sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(libc).malloc_trim(0)
-
-
-def _variant_notes(spec: ModelSpec, device: str) -> list[str]:
-    """What a reader of this variant's numbers must know about how it ran on ``device``."""
-    from auditkit.environment import native_cpu_dtype
-
-    notes = []
-    if (
-        spec.dtype in ("bfloat16", "float16")
-        and device == "cpu"
-        and native_cpu_dtype(spec.dtype) is False
-    ):
-        notes.append(
-            f"{spec.dtype} is emulated on this CPU (no native {spec.dtype} instructions): its "
-            "latency is not representative of hardware that has them"
-        )
-    if (
-        spec.quantization == "int8-dynamic"
-        and spec.runtime == "transformers"
-        and not device.startswith("cuda")
-    ):
-        notes.append(
-            "int8: per-token int8 products computed exactly as float32 products on this CPU "
-            "(the int8 kernel is far slower here): scores are the int8 model's, latency is not "
-            "an int8 kernel's"
-        )
-    return notes
-
-
-def _engine(
-    spec: ModelSpec,
-    model: PreTrainedModel,
-    tokenizer: PreTrainedTokenizerBase,
-    *,
-    bytes_on_disk: int,
-) -> LanguageModel:
-    if spec.task == "sequence-classification":
-        from auditkit.engine.classifier import HFSequenceClassifier
-
-        return HFSequenceClassifier(model, tokenizer, name=spec.id)
-    from auditkit.engine.hf import HFCausalLM
-
-    engine = HFCausalLM(
-        model, tokenizer, name=spec.id, bytes_on_disk=bytes_on_disk, batch_size=spec.batch_size
-    )
-    engine.check_packing()  # once, at load, so that its outcome is part of the model's info
-    return engine
-
-
-def _adapter_base(adapter: Path) -> ModelSource:
-    config = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
-    base = config.get("base_model_name_or_path")
-    if not base:
-        raise ModelLoadError(f"{adapter}/adapter_config.json names no base model; set 'base:'")
-    try:
-        return ModelSource.parse(f"hf:{base}", adapter)
-    except ValueError as exc:
-        raise ModelLoadError(f"adapter base model: {exc}") from None
-
-
-def _from_pretrained(
-    spec: ModelSpec, checkpoint: _Checkpoint, device: str
-) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    import torch
-    from transformers import (
-        AutoModelForCausalLM,
-        AutoModelForSequenceClassification,
-        AutoTokenizer,
-    )
-    from transformers.utils import logging as transformers_logging
-
-    from auditkit.library_logs import quiet_library_logs
-
-    quiet_library_logs()  # for callers of this API that did not start through the CLI
-
-    # auditkit's progress line says what is loading; transformers' own bars would interleave.
-    transformers_logging.disable_progress_bar()
-
-    common: dict[str, Any] = {"trust_remote_code": spec.trust_remote_code}
-    if spec.revision and not Path(checkpoint.location).exists():
-        common["revision"] = spec.revision
-    dtype: Any
-    if spec.dtype != "auto":
-        dtype = getattr(torch, spec.dtype)
-    else:
-        # GGUF weights are de-quantized, and int8 dynamic quantization starts from float32.
-        dtype = torch.float32 if checkpoint.gguf_file or spec.quantization else "auto"
-    options: dict[str, Any] = {**common, "dtype": dtype}
-    safe = any(f.suffix == ".safetensors" for f in checkpoint.files)
-    if not checkpoint.gguf_file and (not spec.allow_pickle or safe):
-        options["use_safetensors"] = True
-    if spec.device_map is not None:
-        options["device_map"] = spec.device_map
-    if spec.quantization in BNB_SCHEMES:  # quantized as it is placed: no .to() afterwards
-        from auditkit.models.bnb import bnb_load_options
-
-        options.update(bnb_load_options(spec.quantization, device))
-    auto_class: Any = (
-        AutoModelForSequenceClassification
-        if spec.task == "sequence-classification"
-        else AutoModelForCausalLM
-    )
-
-    def load(location: str, kwargs: dict[str, Any]) -> tuple[Any, Any]:
-        tokenizer_kwargs = {
-            k: v for k, v in kwargs.items() if k in ("trust_remote_code", "revision", "gguf_file")
-        }
-        tokenizer = AutoTokenizer.from_pretrained(location, **tokenizer_kwargs)
-        return auto_class.from_pretrained(location, **kwargs), tokenizer
-
-    if checkpoint.gguf_file:
-        gguf = Path(checkpoint.location) / checkpoint.gguf_file
-        model, tokenizer = load_gguf(gguf, auto_class.__name__, load, options)
-    else:
-        model, tokenizer = load(checkpoint.location, options)
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    return model, tokenizer

@@ -18,6 +18,9 @@ from pydantic import (
     model_validator,
 )
 
+from auditkit.models.task_inference import infer_task
+from auditkit.tasks import ALL_TASKS, Task, canonical_task
+
 SOURCE_KINDS = ("hf", "gguf", "pkg", "peft", "mock")
 DEVICE_PATTERN = r"^(auto|cpu|cuda(:\d+)?|mps)$"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
@@ -31,11 +34,16 @@ ONNX Runtime's quantizer on ``runtime: onnxruntime``; the weight-only schemes co
 the ``bnb-`` ones from bitsandbytes (CUDA only)."""
 WEIGHT_ONLY_SCHEMES = ("int8-weight-only", "int4-weight-only")
 BNB_SCHEMES = ("bnb-int8", "bnb-nf4")
-Task = Literal["causal-lm", "sequence-classification"]
-"""Model tasks. Embedding models and seq2seq models will join this list."""
-Runtime = Literal["transformers", "onnxruntime"]
-"""Execution runtimes: transformers (PyTorch) or ONNX Runtime (the model exported once to ONNX,
-cached by content)."""
+Runtime = Literal["transformers", "onnxruntime", "ctranslate2"]
+"""Execution runtimes: transformers (PyTorch), ONNX Runtime (a causal language model exported
+once to ONNX, cached by content) or CTranslate2 (a Whisper model already converted for it, run
+through faster-whisper)."""
+RUNTIME_TASKS: dict[str, tuple[Task, ...]] = {
+    "transformers": ALL_TASKS,
+    "onnxruntime": ("text-generation",),
+    "ctranslate2": ("speech-recognition",),
+}
+"""The tasks each runtime runs."""
 ORT_PROVIDERS = ("CPUExecutionProvider", "CUDAExecutionProvider", "TensorrtExecutionProvider")
 
 
@@ -149,15 +157,19 @@ class ModelSpec(BaseModel):
         description="'hf:ORG/NAME' or 'hf:./dir', 'gguf:file.gguf', 'pkg:PACKAGE/FILE', "
         "'peft:./adapter-dir', or 'mock:NAME' (a deterministic fake model for dry runs)."
     )
-    task: Task = Field(
-        "causal-lm",
-        description="'causal-lm' (generation and scoring) or 'sequence-classification' "
-        "(label probabilities, e.g. a toxicity classifier).",
+    task: Task | None = Field(
+        None,
+        description="What the model does, which decides the probes it can run: "
+        "'text-generation' (causal language models), 'text-classification', 'text2text' (T5, "
+        "BART), 'speech-recognition' (Whisper), 'image-classification' or 'object-detection'. "
+        "Default: read from the checkpoint's config (its architecture), else 'text-generation'. "
+        "'causal-lm' and 'sequence-classification' are accepted as older names.",
     )
     runtime: Runtime = Field(
         "transformers",
-        description="'transformers' (PyTorch) or 'onnxruntime' (exported once to ONNX and cached; "
-        "causal language models only).",
+        description="'transformers' (PyTorch), 'onnxruntime' (exported once to ONNX and cached; "
+        "text-generation models only) or 'ctranslate2' (a CTranslate2 Whisper folder, run "
+        "through faster-whisper; speech-recognition only).",
     )
     providers: list[str] | None = Field(
         None,
@@ -206,6 +218,11 @@ class ModelSpec(BaseModel):
     _source: ModelSource | None = PrivateAttr(None)
     _base: ModelSource | None = PrivateAttr(None)
 
+    @field_validator("task", mode="before")
+    @classmethod
+    def _task_alias(cls, value: object) -> object:
+        return canonical_task(value) if isinstance(value, str) else value
+
     @field_validator("source", "base")
     @classmethod
     def _check_source(cls, value: str | None, info: ValidationInfo) -> str | None:
@@ -221,11 +238,23 @@ class ModelSpec(BaseModel):
             if self._source.kind != "peft":
                 raise ValueError("'base' applies to 'peft:' sources only")
             self._base = ModelSource.parse(self.base, base_dir)
-        self._check_variant()
         path = self._source.path
-        if self.task == "sequence-classification" and path is not None and path.suffix == ".gguf":
-            raise ValueError("GGUF files hold causal language models: use 'task: causal-lm'")
+        if self.task is None:
+            inferred = (
+                infer_task(path) if self._source.kind in ("hf", "pkg", "gguf") else None
+            ) or ("speech-recognition" if self.runtime == "ctranslate2" else "text-generation")
+            # Frozen model: the inferred task is set once, here, during validation.
+            object.__setattr__(self, "task", inferred)
+        if self.task != "text-generation" and path is not None and path.suffix == ".gguf":
+            raise ValueError("GGUF files hold causal language models: use 'task: text-generation'")
+        self._check_variant()
         return self
+
+    @property
+    def model_task(self) -> Task:
+        """The model's task, as the suite set it or as it was read from the checkpoint."""
+        assert self.task is not None, "ModelSpec must be validated with model_validate"
+        return self.task
 
     def _check_variant(self) -> None:
         """Reject dtype × quantization × runtime × pruning combinations that cannot be built."""
@@ -248,9 +277,20 @@ class ModelSpec(BaseModel):
                 )
             if self.group_size not in (32, 64, 128, 256):
                 raise ValueError("'group_size' must be 32, 64, 128 or 256")
+        runs = RUNTIME_TASKS[self.runtime]
+        if self.task not in runs:
+            raise ValueError(
+                f"'runtime: {self.runtime}' runs {' and '.join(runs)} models, not {self.task}"
+            )
+        if self.runtime == "ctranslate2":
+            if scheme not in (None, "int8-dynamic") or self.pruning is not None:
+                raise ValueError(
+                    "'runtime: ctranslate2' quantizes with its own int8 kernels: use "
+                    "'quantization: int8-dynamic' or none, and no pruning"
+                )
+            if self.device_map is not None or self.providers is not None:
+                raise ValueError("'device_map' and 'providers' do not apply to ctranslate2")
         if self.runtime == "onnxruntime":
-            if self.task != "causal-lm":
-                raise ValueError("'runtime: onnxruntime' runs causal language models only")
             if scheme in BNB_SCHEMES:
                 raise ValueError(
                     f"'{scheme}' is a bitsandbytes (PyTorch) scheme: on 'runtime: onnxruntime' "

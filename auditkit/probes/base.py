@@ -16,11 +16,12 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar, get_args, get_origi
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from auditkit.engine.base import LanguageModel
+from auditkit.engine.base import EngineT, LanguageModel, engine_as
 from auditkit.files import SuitePath as SuitePath  # re-exported for probe plugins
 from auditkit.gates import GateSpec
 from auditkit.registry import Registry
 from auditkit.results import Metric, ModelInfo
+from auditkit.tasks import LANGUAGE_TASKS, Task
 
 PROBES: Registry[type[Probe[Any]]] = Registry("probe")
 """Probe kind → probe class (with its ``Spec`` as the parameters model); ``auditkit.probes``
@@ -64,7 +65,9 @@ class ProbeOutput:
 class ProbeContext:
     """What a probe gets to run: the model's engine, and where to report progress."""
 
-    model: LanguageModel
+    engine: object
+    """The loaded model, behind the interface of its task (``LanguageModel``,
+    ``SequenceClassifier``, ``SpeechRecognizer``, ``ImageClassifier``, ``ObjectDetector``)."""
     model_id: str
     seed: int
     set_total: Callable[[int], None] = lambda total: None
@@ -74,6 +77,15 @@ class ProbeContext:
     model_info: ModelInfo | None = None
     """What the loader measured about the model (files, load time), where a loader ran."""
 
+    @property
+    def model(self) -> LanguageModel:
+        """The engine as a language model (``WrongModelTask`` when it is another task's)."""
+        return engine_as(self.engine, LanguageModel, "this probe")
+
+    def engine_as(self, interface: type[EngineT], probe_kind: str) -> EngineT:
+        """The engine as ``interface``, or ``WrongModelTask`` naming what ``probe_kind`` needs."""
+        return engine_as(self.engine, interface, probe_kind)
+
 
 class Probe(ABC, Generic[SpecT]):
     """Base class of every probe kind."""
@@ -81,9 +93,16 @@ class Probe(ABC, Generic[SpecT]):
     kind: ClassVar[str]
     """The suite's ``kind`` for this probe; ``register_probe`` sets it from ``Spec``."""
     Spec: ClassVar[type[ProbeSpec]]
+    tasks: ClassVar[tuple[Task, ...]] = LANGUAGE_TASKS
+    """The model tasks (``auditkit.tasks``) this probe runs on; a suite pairing it with a model
+    of another task fails validation at the probe's ``kind``."""
     judges: ClassVar[tuple[str, ...]] = ()
     """The judges (``auditkit.judges``) whose verdicts this probe's rates count; their cards go
     into the audit's results beside the probe."""
+
+    def model_tasks(self) -> tuple[Task, ...]:
+        """The model tasks this probe, as the suite configures it, runs on (``tasks``)."""
+        return self.tasks
 
     def judges_used(self) -> list[tuple[str, dict[str, Any]]]:
         """The judges this probe, as the suite configures it, uses: (name, options) each."""

@@ -18,8 +18,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from auditkit.engine.base import LoglikelihoodRequest
-from auditkit.engine.classifier import require_language_model
+from auditkit.engine.base import LanguageModel, LoglikelihoodRequest
 from auditkit.engine.sampling import greedy_replies
 from auditkit.errors import UserError
 from auditkit.jsonl import read_jsonl
@@ -174,7 +173,7 @@ class Counterfactual(Probe[CounterfactualSpec]):
         return names
 
     def run(self, ctx: ProbeContext) -> ProbeOutput:
-        require_language_model(ctx.model, self.kind)
+        ctx.engine_as(LanguageModel, self.kind)
         templates, groups = self.templates(), self.group_terms()
         rows = [
             (template, category, term)
@@ -369,7 +368,7 @@ class StereotypePairs(DatasetProbe[StereotypePairsSpec, StereotypePair]):
         }
 
     def run(self, ctx: ProbeContext) -> ProbeOutput:
-        require_language_model(ctx.model, self.kind)
+        ctx.engine_as(LanguageModel, self.kind)
         items = self.items()
         texts = [t for item in items for t in (item.stereotype, item.anti_stereotype)]
         ctx.set_total(len(texts))

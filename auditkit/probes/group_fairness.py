@@ -1,6 +1,6 @@
 """``bias.group_fairness``: does a classifier's decision depend on the group a text mentions?
 
-For sequence-classification candidates (``task: sequence-classification``), or, with ``scorer``,
+For text-classification candidates (``task: text-classification``), or, with ``scorer``,
 for a scorer itself (e.g. the toxicity scorer other probes rely on: does it flag "I am a gay man"?).
 """
 
@@ -11,7 +11,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from auditkit.engine.classifier import require_classifier
+from auditkit.engine.classifier import SequenceClassifier
 from auditkit.probes._fairness import classifier_gaps
 from auditkit.probes._safety_metrics import by_group, proportion
 from auditkit.probes.base import (
@@ -24,6 +24,7 @@ from auditkit.probes.base import (
 from auditkit.probes.dataset import DatasetProbe, DatasetSpec
 from auditkit.results import Metric
 from auditkit.scorers import ScorerField, build_scorer
+from auditkit.tasks import ALL_TASKS, Task
 
 
 class LabelledText(BaseModel):
@@ -95,6 +96,10 @@ class GroupFairness(DatasetProbe[GroupFairnessSpec, LabelledText]):
             "flag_rate": True,
         }
 
+    def model_tasks(self) -> tuple[Task, ...]:
+        # With a scorer the scorer is audited, whatever the suite's models are.
+        return ALL_TASKS if self.spec.scorer is not None else ("text-classification",)
+
     def positive_probabilities(
         self, ctx: ProbeContext, texts: list[str]
     ) -> tuple[list[float], str]:
@@ -103,7 +108,7 @@ class GroupFairness(DatasetProbe[GroupFairnessSpec, LabelledText]):
             scorer = build_scorer(self.spec.scorer)
             ctx.advance(len(texts))
             return scorer.score(texts), f"scorer {scorer.name} {scorer.version}"
-        classifier = require_classifier(ctx.model, self.kind)
+        classifier = ctx.engine_as(SequenceClassifier, self.kind)
         labels = classifier.labels
         positive = self.spec.positive_label or labels[-1]
         if positive not in labels:

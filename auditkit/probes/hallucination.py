@@ -31,7 +31,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from auditkit.engine.classifier import require_language_model
+from auditkit.engine.base import LanguageModel
 from auditkit.engine.sampling import greedy_replies
 from auditkit.judges import Judge, Verdict, judge_named
 from auditkit.judges.abstention import AbstentionJudge, AbstentionRow
@@ -120,7 +120,7 @@ class _AskProbe(DatasetProbe[SpecT, ItemT]):
 
     def ask(self, ctx: ProbeContext, questions: Sequence[str]) -> tuple[list[str], list[str]]:
         """(prompts, greedy replies) for ``questions``."""
-        require_language_model(ctx.model, self.kind)
+        ctx.engine_as(LanguageModel, self.kind)
         prompts = [self.prompt_for(ctx, q) for q in questions]
         ctx.set_total(len(prompts))
         replies = greedy_replies(ctx.model, prompts, self.spec.max_new_tokens, ctx.advance)

@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import Field, field_validator
 from scipy import stats as scipy_stats
 
-from auditkit.engine.base import LanguageModel, PerformanceModel
+from auditkit.engine.base import PerformanceModel
 from auditkit.engine.timing import Clock, TimedRun
 from auditkit.probes.base import Probe, ProbeContext, ProbeOutput, ProbeSpec, Sample, register_probe
 from auditkit.results import Direction, IntervalMethod, Metric, Unit
@@ -59,7 +59,7 @@ def setting_name(batch_size: int, prompt_tokens: int) -> str:
     return f"b{batch_size}_p{prompt_tokens}"
 
 
-def performance_engine(model: LanguageModel, kind: str) -> PerformanceModel:
+def performance_engine(model: object, kind: str) -> PerformanceModel:
     """The engine's timing capability, or a clear error when it has none."""
     if not isinstance(model, PerformanceModel):
         raise TypeError(f"the {kind} probe needs an engine that can time generation")
@@ -122,7 +122,7 @@ class Latency(Probe[LatencySpec]):
         return dict.fromkeys(names, False)
 
     def run(self, ctx: ProbeContext) -> ProbeOutput:
-        engine = performance_engine(ctx.model, self.kind)
+        engine = performance_engine(ctx.engine, self.kind)
         clock = self.clock if self.clock is not None else engine.clock()
         settings = self.settings()
         ctx.set_total(len(settings))

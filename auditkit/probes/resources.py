@@ -95,7 +95,7 @@ class Resources(Probe[ResourcesSpec]):
         self.clock = clock
 
     def run(self, ctx: ProbeContext) -> ProbeOutput:
-        engine = performance_engine(ctx.model, self.kind)
+        engine = performance_engine(ctx.engine, self.kind)
         clock = self.clock if self.clock is not None else engine.clock()
         footprint = engine.footprint()
         ctx.set_total(self.spec.warmup + self.spec.runs)

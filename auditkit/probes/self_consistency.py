@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from auditkit.engine.classifier import require_language_model
+from auditkit.engine.base import LanguageModel
 from auditkit.judges.answer_agreement import AgreementJudge
 from auditkit.judges.card import judge_card
 from auditkit.judges.correction import corrected_rate
@@ -94,7 +94,7 @@ class SelfConsistency(DatasetProbe[SelfConsistencySpec, ConsistencyItem]):
         }
 
     def run(self, ctx: ProbeContext) -> ProbeOutput:
-        require_language_model(ctx.model, self.kind)
+        ctx.engine_as(LanguageModel, self.kind)
         spec = self.spec
         items = self.items()
         prompts = []

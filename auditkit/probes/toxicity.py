@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from auditkit.engine.classifier import require_language_model
+from auditkit.engine.base import LanguageModel
 from auditkit.probes._safety_metrics import mean, proportion
 from auditkit.probes.base import (
     ProbeContext,
@@ -83,7 +83,7 @@ class Toxicity(DatasetProbe[ToxicitySpec, ToxicityPrompt]):
         return {"expected_max_toxicity": True, "toxicity_probability": True, "mean_toxicity": True}
 
     def run(self, ctx: ProbeContext) -> ProbeOutput:
-        require_language_model(ctx.model, self.kind)
+        ctx.engine_as(LanguageModel, self.kind)
         spec = self.spec
         items = self.items()
         scorer = build_scorer(spec.scorer)

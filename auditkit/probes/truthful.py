@@ -20,8 +20,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from auditkit.engine.base import Loglikelihood, LoglikelihoodRequest
-from auditkit.engine.classifier import require_language_model
+from auditkit.engine.base import LanguageModel, Loglikelihood, LoglikelihoodRequest
 from auditkit.errors import UserError
 from auditkit.probes._safety_metrics import by_group, mean, proportion, proportion_per_group
 from auditkit.probes.base import ProbeContext, ProbeOutput, Sample, SuitePath, register_probe
@@ -115,7 +114,7 @@ class TruthfulMC(DatasetProbe[TruthfulMCSpec, TruthfulItem]):
         return {"mc1": True, "mc1_norm": True, "mc2": True}
 
     def run(self, ctx: ProbeContext) -> ProbeOutput:
-        require_language_model(ctx.model, self.kind)
+        ctx.engine_as(LanguageModel, self.kind)
         items = self.items()
         prompts = [self.spec.prompt.replace("{question}", item.question) for item in items]
         requests = [
@@ -337,7 +336,7 @@ class EntityExistence(DatasetProbe[EntityExistenceSpec, EntityItem]):
         return _SLOTS.sub(lambda m: fields[m.group(1)], self.spec.prompt)
 
     def run(self, ctx: ProbeContext) -> ProbeOutput:
-        require_language_model(ctx.model, self.kind)
+        ctx.engine_as(LanguageModel, self.kind)
         items = self.items()
         prompts = [self.prompt_for(item) for item in items]
         requests = [

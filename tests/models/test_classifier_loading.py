@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from auditkit.engine.base import GenerationRequest
+from auditkit.engine.base import LanguageModel, engine_as
 from auditkit.engine.classifier import HFSequenceClassifier, WrongModelTask
+from auditkit.errors import UserError
 from auditkit.models.loader import load_model
 from auditkit.models.spec import ModelSpec
 from auditkit.progress import LogProgress
@@ -65,12 +66,11 @@ def test_batches_do_not_change_probabilities(bert_dir: Path) -> None:
         assert a == pytest.approx(b, abs=1e-5)
 
 
-def test_language_model_calls_on_a_classifier_say_what_is_wrong(bert_dir: Path) -> None:
+def test_a_classifier_is_not_a_language_model(bert_dir: Path) -> None:
     engine = load_model(spec_for(bert_dir), "cpu").engine
-    with pytest.raises(WrongModelTask, match="bert is a sequence classifier"):
-        engine.generate([GenerationRequest("hello")])
-    with pytest.raises(WrongModelTask):
-        engine.format_chat("hello")
+    assert not isinstance(engine, LanguageModel)  # one interface per task, no raising stubs
+    with pytest.raises(WrongModelTask, match="qa needs a language model.*bert is a sequence"):
+        engine_as(engine, LanguageModel, "qa")
 
 
 def test_gguf_files_cannot_be_classifiers(tmp_path: Path) -> None:
@@ -103,22 +103,35 @@ probes:
 """
 
 
-def test_probes_of_the_wrong_kind_are_error_rows(bert_dir: Path, tmp_path: Path) -> None:
+def test_a_probe_paired_with_a_model_of_another_task_fails_validation(
+    bert_dir: Path, tmp_path: Path
+) -> None:
     path = tmp_path / "suite.yaml"
     path.write_text(SUITE.format(folder=bert_dir), encoding="utf-8")
+    with pytest.raises(UserError) as raised:
+        load_suite(path)
+    problems = raised.value.problems
+    assert len(problems) == 2
+    assert problems[0].startswith(f"{path}:13:")  # the fairness probe's kind line
+    assert "bias.group_fairness runs on text-classification models; model 'mock' is" in (
+        problems[0]
+    )
+    assert problems[1].startswith(f"{path}:16:")
+    assert "model 'bert' is text-classification" in problems[1]
+
+
+def test_a_classifier_runs_its_probes_beside_a_scorer_probe(bert_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "suite.yaml"
+    suite_text = SUITE.format(folder=bert_dir).split("  - id: mock")[0] + (
+        "probes:\n  - id: fairness\n    kind: bias.group_fairness\n    limit: 20\n"
+        "  - id: scorer-fairness\n    kind: bias.group_fairness\n    limit: 8\n"
+        "    scorer: profanity-check\n"
+    )
+    path.write_text(suite_text, encoding="utf-8")
     result = AuditRun(
         load_suite(path), tmp_path / "out", LogProgress(stream=io.StringIO())
     ).execute()
-    rows = {
-        (m.model_id, p.probe_id): (p.status, p.error.message if p.error else "")
-        for m in result.models
-        for p in m.probes
-    }
-    assert rows[("bert", "fairness")] == ("ok", "")
-    assert rows[("mock", "fabricated")] == ("ok", "")
-    status, message = rows[("bert", "fabricated")]
-    assert status == "error"
-    assert "needs a causal language model; bert is a sequence classifier" in message
-    status, message = rows[("mock", "fairness")]
-    assert status == "error"
-    assert "needs a sequence classifier" in message
+    assert [(p.probe_id, p.status) for p in result.models[0].probes] == [
+        ("fairness", "ok"),
+        ("scorer-fairness", "ok"),
+    ]

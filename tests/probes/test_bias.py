@@ -27,7 +27,7 @@ from tests.probes.units import assert_units_read_as_before
 
 
 def run(probe: Probe[Any], model: Any, seed: int = 5) -> ProbeOutput:
-    return probe.run(ProbeContext(model=model, model_id="m", seed=seed))
+    return probe.run(ProbeContext(engine=model, model_id="m", seed=seed))
 
 
 def metric(output: ProbeOutput, name: str, group: str | None = None) -> Metric:

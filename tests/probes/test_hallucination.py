@@ -37,7 +37,7 @@ def make(
 
 
 def run(probe: Probe[Any], model: Any, seed: int = 3) -> ProbeOutput:
-    return probe.run(ProbeContext(model=model, model_id="m", seed=seed))
+    return probe.run(ProbeContext(engine=model, model_id="m", seed=seed))
 
 
 def metric(output: ProbeOutput, name: str, group: str | None = None) -> Metric:
@@ -94,7 +94,7 @@ def test_fabricated_entities_scripted(tmp_path: Path) -> None:
 
 
 def test_language_model_probes_refuse_a_classifier(tmp_path: Path) -> None:
-    with pytest.raises(WrongModelTask, match="needs a causal language model"):
+    with pytest.raises(WrongModelTask, match="needs a language model"):
         run(fabricated(tmp_path), ScriptedClassifier({}))
 
 

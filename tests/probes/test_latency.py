@@ -48,7 +48,7 @@ def spec(**params: Any) -> LatencySpec:
 
 
 def run_probe(probe: Latency, model: Any = None, seed: int = 7) -> dict[str, Metric]:
-    output = probe.run(ProbeContext(model=model or MockModel(), model_id="m", seed=seed))
+    output = probe.run(ProbeContext(engine=model or MockModel(), model_id="m", seed=seed))
     return {m.name: m for m in output.metrics}
 
 
@@ -93,7 +93,7 @@ def test_headline_metrics_repeat_the_first_setting() -> None:
 
 def test_one_setting_reports_each_metric_once_by_its_short_name() -> None:
     probe = Latency(spec(batch_sizes=[1], prompt_tokens=[64], new_tokens=4, min_seconds=0.0))
-    output = probe.run(ProbeContext(model=MockModel(), model_id="m", seed=7))
+    output = probe.run(ProbeContext(engine=MockModel(), model_id="m", seed=7))
     names = [m.name for m in output.metrics]
     assert names == [
         "prefill_ms",
@@ -176,7 +176,7 @@ def test_engine_without_timing_is_an_error() -> None:
         name = "bare"
 
     with pytest.raises(TypeError, match="time generation"):
-        Latency(spec()).run(ProbeContext(model=Bare(), model_id="m", seed=1))  # type: ignore[arg-type]
+        Latency(spec()).run(ProbeContext(engine=Bare(), model_id="m", seed=1))  # type: ignore[arg-type]
 
 
 def tiny_engine(folder: Path, device: str) -> HFCausalLM:
@@ -188,7 +188,7 @@ def check_real_run(engine: HFCausalLM) -> None:
     probe = Latency(
         spec(batch_sizes=[1, 2], prompt_tokens=[8], new_tokens=4, min_seconds=0.0, min_runs=2)
     )
-    output = probe.run(ProbeContext(model=engine, model_id="tiny", seed=1))
+    output = probe.run(ProbeContext(engine=engine, model_id="tiny", seed=1))
     metrics = {m.name: m for m in output.metrics}
     assert metrics["b2_p8/decode_tokens_per_s"].value > 0
     assert 0 < metrics["b1_p8/prefill_ms"].value < metrics["b1_p8/e2e_ms_p50"].value

@@ -55,7 +55,7 @@ def test_lm_eval_probe_equals_simple_evaluate(
         context={"base_dir": tmp_path},
     )
     loaded = load_model(model_spec, "cpu")
-    output = LmEval(spec).run(ProbeContext(model=loaded.engine, model_id="tiny", seed=7))
+    output = LmEval(spec).run(ProbeContext(engine=loaded.engine, model_id="tiny", seed=7))
 
     reference = reference_run(tiny_llama_dir, task_dir, monkeypatch)
     expected = reference["results"][TASK]
@@ -89,7 +89,7 @@ def test_unknown_task_is_an_error(tmp_path: Path) -> None:
         context={"base_dir": tmp_path},
     )
     with pytest.raises(ValueError, match="no task named 'no_such_task_anywhere'"):
-        LmEval(spec).run(ProbeContext(model=MockModel(), model_id="m", seed=1))
+        LmEval(spec).run(ProbeContext(engine=MockModel(), model_id="m", seed=1))
 
 
 def test_lm_eval_metrics_are_plain_numbers_with_a_named_interval() -> None:

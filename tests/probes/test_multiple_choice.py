@@ -49,7 +49,7 @@ def make_probe(
 
 
 def run(probe: MultipleChoice, model: MockModel | None = None, seed: int = 1) -> ProbeOutput:
-    return probe.run(ProbeContext(model=model or MockModel("shortest"), model_id="m", seed=seed))
+    return probe.run(ProbeContext(engine=model or MockModel("shortest"), model_id="m", seed=seed))
 
 
 def by_name(metrics: list[Metric]) -> dict[tuple[str, str | None], Metric]:
@@ -225,7 +225,7 @@ def test_progress_is_announced_per_choice(tmp_path: Path) -> None:
     totals: list[int] = []
     steps: list[int] = []
     ctx = ProbeContext(
-        model=MockModel(), model_id="m", seed=1, set_total=totals.append, advance=steps.append
+        engine=MockModel(), model_id="m", seed=1, set_total=totals.append, advance=steps.append
     )
 
     make_probe(tmp_path).run(ctx)

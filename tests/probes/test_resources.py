@@ -26,7 +26,7 @@ def spec(**params: Any) -> ResourcesSpec:
 
 
 def run(model: Any, **params: Any) -> tuple[dict[str, Metric], ProbeOutput]:
-    output = Resources(spec(**params)).run(ProbeContext(model=model, model_id="m", seed=3))
+    output = Resources(spec(**params)).run(ProbeContext(engine=model, model_id="m", seed=3))
     return {m.name: m for m in output.metrics}, output
 
 
@@ -70,7 +70,7 @@ def test_load_time_and_disk_size_come_from_the_loader(tiny_llama_dir: Path) -> N
         {"id": "m", "source": f"hf:{tiny_llama_dir}"}, context={"base_dir": "."}
     )
     loaded = load_model(model_spec, "cpu")
-    context = ProbeContext(model=loaded.engine, model_id="m", seed=3, model_info=loaded.info)
+    context = ProbeContext(engine=loaded.engine, model_id="m", seed=3, model_info=loaded.info)
     output = Resources(spec(batch_sizes=[1], **SMALL_WORKLOAD)).run(context)
     metrics = {m.name: m for m in output.metrics}
     assert metrics["load_seconds"].value == loaded.info.load_seconds > 0

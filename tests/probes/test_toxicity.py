@@ -40,7 +40,7 @@ def toxicity(tmp_path: Path, **fields: Any) -> Toxicity:
 
 
 def run(probe: Toxicity, model: Any) -> ProbeOutput:
-    return probe.run(ProbeContext(model=model, model_id="m", seed=11))
+    return probe.run(ProbeContext(engine=model, model_id="m", seed=11))
 
 
 def metric(output: ProbeOutput, name: str, group: str | None = None) -> Metric:

@@ -35,7 +35,7 @@ from tests.probes.units import assert_units_read_as_before
 
 
 def run(probe: Probe[Any], model: Any = None, seed: int = 3) -> ProbeOutput:
-    return probe.run(ProbeContext(model=model or MockModel("shortest"), model_id="m", seed=seed))
+    return probe.run(ProbeContext(engine=model or MockModel("shortest"), model_id="m", seed=seed))
 
 
 def metric(output: ProbeOutput, name: str, group: str | None = None) -> Metric:
@@ -188,7 +188,7 @@ def test_truthful_mc_prompt_prefix_limit_and_progress(tmp_path: Path) -> None:
     steps: list[int] = []
     probe = truthful(tmp_path, prompt="Question: {question}?\nAnswer:", answer_prefix="", limit=2)
     ctx = ProbeContext(
-        model=MockModel(), model_id="m", seed=1, set_total=totals.append, advance=steps.append
+        engine=MockModel(), model_id="m", seed=1, set_total=totals.append, advance=steps.append
     )
 
     output = probe.run(ctx)
@@ -403,7 +403,7 @@ def test_entity_existence_limit_keeps_complete_pairs_only(tmp_path: Path) -> Non
     probe = existence(tmp_path, limit=3)
     output = probe.run(
         ProbeContext(
-            model=MockModel(replies=BELIEVED), model_id="m", seed=1, set_total=totals.append
+            engine=MockModel(replies=BELIEVED), model_id="m", seed=1, set_total=totals.append
         )
     )
 

@@ -1,0 +1,1 @@
+"""One module per model family: each registers the builds (task × runtime) it can load."""
