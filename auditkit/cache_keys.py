@@ -30,6 +30,7 @@ from typing import Any
 
 import auditkit
 from auditkit.files import sha256_file
+from auditkit.models.checkpoint import CT2_WEIGHT_FILE
 from auditkit.models.metadata import PICKLE_WEIGHT_SUFFIXES
 from auditkit.models.spec import ModelSource, ModelSpec
 from auditkit.probes.base import Probe
@@ -219,10 +220,13 @@ def _folder_files(folder: Path, spec: ModelSpec) -> list[tuple[str, Path]]:
     if not folder.is_dir():
         raise FileNotFoundError(folder)
     skipped = set() if spec.allow_pickle else set(PICKLE_WEIGHT_SUFFIXES)
+    kept = {CT2_WEIGHT_FILE} if spec.runtime == "ctranslate2" else set()  # not a pickle
     return [
         ("model", path)
         for path in sorted(folder.iterdir())
-        if path.is_file() and not path.name.startswith(".") and path.suffix not in skipped
+        if path.is_file()
+        and not path.name.startswith(".")
+        and (path.suffix not in skipped or path.name in kept)
     ]
 
 

@@ -263,6 +263,8 @@ class ModelInfo(_Frozen):
     """Scheme, bits and group size of a quantized variant."""
     pruning: PruningDetail | None = None
     """What pruning at load did, measured on the pruned weights."""
+    task: str = "text-generation"
+    """The model's task (``auditkit.tasks``): which interface its probes used."""
     runtime: str = "transformers"
     """What runs the model: ``transformers`` (PyTorch) or ``onnxruntime``."""
     runtime_detail: dict[str, str] = Field(default_factory=dict)

@@ -145,25 +145,13 @@ class DeviceMemory:
 
 
 @runtime_checkable
-class PerformanceModel(Protocol):
-    """Optional engine capability: timed synthetic generation and resource readings.
+class ResourceModel(Protocol):
+    """Optional engine capability: the engine's clock, footprint and memory readings.
 
-    Probes that measure speed and footprint (``latency``, ``resources``) need it; an engine
-    without it makes those probes fail with a clear message.
-    """
+    The ``resources`` probe needs it; every task's engines offer it where they can."""
 
     def clock(self) -> Clock:
         """The clock that suits this engine's device (waits for the device before reading)."""
-        ...
-
-    def timed_generate(
-        self, batch_size: int, prompt_tokens: int, new_tokens: int, clock: Clock, *, seed: int = 0
-    ) -> TimedRun:
-        """Greedily generate exactly ``new_tokens`` tokens (end-of-sequence ignored) for
-        ``batch_size`` synthetic prompts of exactly ``prompt_tokens`` token ids drawn from
-        ``seed``, timing the first token and the whole call with ``clock``.
-
-        Raises ``DeviceOutOfMemory`` when the batch does not fit."""
         ...
 
     def footprint(self) -> Footprint: ...
@@ -176,6 +164,54 @@ class PerformanceModel(Protocol):
 
     def energy_joules(self) -> float | None:
         """The accelerator's cumulative energy counter in joules, or ``None`` without one."""
+        ...
+
+
+@runtime_checkable
+class PerformanceModel(ResourceModel, Protocol):
+    """Optional capability of language-model engines: timed synthetic generation.
+
+    Probes that measure generation speed (``latency``, ``resources``' throughput) need it; an
+    engine without it makes those probes fail with a clear message.
+    """
+
+    def timed_generate(
+        self, batch_size: int, prompt_tokens: int, new_tokens: int, clock: Clock, *, seed: int = 0
+    ) -> TimedRun:
+        """Greedily generate exactly ``new_tokens`` tokens (end-of-sequence ignored) for
+        ``batch_size`` synthetic prompts of exactly ``prompt_tokens`` token ids drawn from
+        ``seed``, timing the first token and the whole call with ``clock``.
+
+        Raises ``DeviceOutOfMemory`` when the batch does not fit."""
+        ...
+
+
+@dataclass(frozen=True)
+class TimedBatch:
+    """One timed call of a non-generating engine on a batch of synthetic inputs."""
+
+    batch_size: int
+    """Inputs in the call (texts, images or audio clips)."""
+    units: float
+    """Work done, in the task's unit (``auditkit.tasks.ITEM_UNITS``): texts, images, or seconds
+    of audio."""
+    seconds: float
+    """From the start of the call until every output exists."""
+
+
+@runtime_checkable
+class BatchTimingModel(ResourceModel, Protocol):
+    """Optional capability of engines that do not generate text (classifiers, speech, vision):
+    their own call, timed on synthetic inputs of a fixed size.
+
+    The ``latency`` probe times these engines through it."""
+
+    def timed_batch(self, batch_size: int, clock: Clock, *, seed: int = 0) -> TimedBatch:
+        """Run the engine's main call (``classify``, ``transcribe``, ``classify_images``,
+        ``detect``) on ``batch_size`` synthetic inputs drawn from ``seed`` — texts of 64 tokens,
+        5 s clips, images at the model's input size — and time it with ``clock``.
+
+        Raises ``DeviceOutOfMemory`` when the batch does not fit."""
         ...
 
 

@@ -18,6 +18,9 @@ from auditkit.models.metadata import (
 )
 from auditkit.models.spec import ModelSource, ModelSpec
 
+CT2_WEIGHT_FILE = "model.bin"
+"""The weights of a CTranslate2 model folder."""
+
 # Files fetched for a hub model: weights in safe formats, configs, tokenizer files, model card.
 _HUB_SAFE_PATTERNS = ["*.json", "*.safetensors", "*.model", "*.txt", "*.tiktoken", "README.md"]
 
@@ -47,6 +50,22 @@ def locate_checkpoint(spec: ModelSpec, source: ModelSource) -> Checkpoint:
             [source.path],
             license_id,
             "gguf metadata" if license_id else None,
+        )
+    if source.kind == "hf" and spec.runtime == "ctranslate2":
+        folder = source.path if source.path is not None else _fetch_from_hub(spec, source.target)
+        if not (folder / CT2_WEIGHT_FILE).is_file():
+            raise ModelLoadError(
+                f"{folder} has no {CT2_WEIGHT_FILE}: not a CTranslate2 model folder (convert "
+                "it with ct2-transformers-converter)"
+            )
+        # CTranslate2's model.bin is its own flat format, not a pickle: it runs no code on load.
+        license_id = card_license(folder)
+        return Checkpoint(
+            str(folder),
+            None,
+            [folder / CT2_WEIGHT_FILE],
+            license_id,
+            "model card" if license_id else None,
         )
     if source.kind == "hf":
         folder = source.path if source.path is not None else _fetch_from_hub(spec, source.target)

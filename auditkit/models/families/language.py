@@ -99,6 +99,7 @@ def load_transformers(spec: ModelSpec, device: str, started: float) -> LoadedMod
         quantization=spec.quantization,
         quantization_detail=build.quantization,
         pruning=build.pruning,
+        task=spec.model_task,
         runtime=spec.runtime,
         runtime_detail=build.runtime_detail,
         device=str(device),
