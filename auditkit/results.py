@@ -33,6 +33,11 @@ Unit = Literal[
     "count",
     "tokens/s",
     "samples/s",
+    "texts/s",
+    "images/s",
+    "error rate",
+    "real-time factor",
+    "ms/audio s",
     "joules",
 ]
 """What a metric's value is measured in, which decides how reports write it:
@@ -48,7 +53,12 @@ Unit = Literal[
 - ``bytes``: sizes, in MiB (one decimal) or GiB (two).
 - ``parameters``: a count of parameter elements, in millions (``134.5M``).
 - ``count``: a whole number of things (a batch size).
-- ``tokens/s``, ``samples/s``: throughput, one decimal.
+- ``tokens/s``, ``samples/s``, ``texts/s``, ``images/s``: throughput, one decimal and the unit.
+- ``error rate``: an edit rate such as WER or CER (errors per reference word or character, which
+  can pass 1), shown as a percentage with one decimal.
+- ``real-time factor``: processing seconds per second of audio (below 1: faster than real time),
+  three decimals and ``×``.
+- ``ms/audio s``: milliseconds of processing per second of audio, one decimal.
 - ``joules``: energy, a decimal.
 """
 
