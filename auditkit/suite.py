@@ -22,6 +22,7 @@ from auditkit.files import sha256_file
 from auditkit.gates import PolicySpec
 from auditkit.models.spec import DEVICE_PATTERN, ModelSpec
 from auditkit.probes.base import PROBES, ProbeSpec, probe_for
+from auditkit.tasks import Task
 from auditkit.verdicts import GateDef
 from auditkit.yaml_positions import Location, Positions, load_yaml, position_of
 
@@ -200,7 +201,8 @@ def _cross_field_problems(suite: Suite) -> list[tuple[Location, str]]:
             )
         )
     for p, spec in enumerate(suite.probes):
-        problems += _gate_problems(p, spec, suite.baseline)
+        tasks = tuple(dict.fromkeys(model.model_task for model in suite.models))
+        problems += _gate_problems(p, spec, suite.baseline, tasks)
         problems += _task_problems(p, spec, suite.models)
     if suite.executor == "local":  # Ray workers may have hardware this machine lacks
         from auditkit.models.support import variant_problem
@@ -228,9 +230,11 @@ def _task_problems(
     ]
 
 
-def _gate_problems(index: int, spec: ProbeSpec, baseline: str | None) -> list[tuple[Location, str]]:
+def _gate_problems(
+    index: int, spec: ProbeSpec, baseline: str | None, tasks: tuple[Task, ...]
+) -> list[tuple[Location, str]]:
     problems: list[tuple[Location, str]] = []
-    known = probe_for(spec).known_metrics()
+    known = probe_for(spec).metrics_for_tasks(tasks)
     for g, gate in enumerate(spec.gates):
         where: Location = ("probes", index, "gates", g)
         if known is not None and gate.metric not in known:

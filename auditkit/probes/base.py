@@ -123,6 +123,11 @@ class Probe(ABC, Generic[SpecT]):
         comparison), or ``None`` when they depend on the run (checked after it)."""
         return None
 
+    def metrics_for_tasks(self, tasks: tuple[Task, ...]) -> dict[str, bool] | None:
+        """``known_metrics`` for a suite whose models have ``tasks`` (a probe whose metric names
+        depend on the model's task overrides this)."""
+        return self.known_metrics()
+
     @abstractmethod
     def run(self, ctx: ProbeContext) -> ProbeOutput:
         """Run on one model. Exceptions become an error row for this model and probe."""

@@ -10,19 +10,22 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 from pydantic import Field, field_validator
 from scipy import stats as scipy_stats
 
-from auditkit.engine.base import PerformanceModel
+from auditkit.engine.base import BatchTimingModel, PerformanceModel, TimedBatch
 from auditkit.engine.timing import Clock, TimedRun
+from auditkit.probes._batch_latency import BATCH_SUFFIXES, SPEECH_SUFFIXES, batch_latency_metrics
 from auditkit.probes.base import Probe, ProbeContext, ProbeOutput, ProbeSpec, Sample, register_probe
 from auditkit.results import Direction, IntervalMethod, Metric, Unit
 from auditkit.stats import BOOTSTRAP_RESAMPLES, bootstrap_interval
+from auditkit.tasks import ALL_TASKS, ITEM_UNITS, LANGUAGE_TASKS, Task
 
 LEVEL = 0.95
+RunT = TypeVar("RunT")
 PERCENTILES = (50, 90, 99)
 
 
@@ -59,11 +62,15 @@ def setting_name(batch_size: int, prompt_tokens: int) -> str:
     return f"b{batch_size}_p{prompt_tokens}"
 
 
-def performance_engine(model: object, kind: str) -> PerformanceModel:
-    """The engine's timing capability, or a clear error when it has none."""
-    if not isinstance(model, PerformanceModel):
-        raise TypeError(f"the {kind} probe needs an engine that can time generation")
-    return model
+def performance_engine(model: object, kind: str) -> PerformanceModel | BatchTimingModel:
+    """The engine's timing capability (generation for a language model, its own call for the
+    other tasks), or a clear error when it has none."""
+    if isinstance(model, (PerformanceModel, BatchTimingModel)):
+        return model
+    name = getattr(model, "name", type(model).__name__)
+    raise TypeError(
+        f"the {kind} probe needs an engine that can time generation or its own calls; {name} cannot"
+    )
 
 
 @register_probe
@@ -98,10 +105,22 @@ class Latency(Probe[LatencySpec]):
     ``e2e_ms_p50``, ``e2e_ms_p90``…) alone, its description naming the setting, so no number is
     reported twice. ``n`` is the number of timed runs. Each setting's sample records every run's
     times.
+
+
+    For a model of another task (``BatchTimingModel``: a classifier, a speech recogniser, an
+    image model) a setting is a batch size ``b{B}`` alone (``prompt_tokens`` and ``new_tokens``
+    do not apply): each timed run is one call of the engine on B synthetic inputs (texts of 64
+    tokens, 5-second clips, images at the model's input size), t = its time, u = its work in the
+    task's unit (B texts or images; 5 × B audio seconds). Metrics: ``e2e_ms_p50/p90/p99`` as
+    above on t; ``ms_per_item`` = 1000 × Σt / Σu (lower is better) and ``items_per_s`` = Σu / Σt
+    (texts/s or images/s; higher is better), or for speech ``ms_per_audio_second`` = 1000 × Σt /
+    Σu and ``real_time_factor`` = Σt / Σu (processing seconds per audio second; lower is
+    better); both with percentile bootstrap intervals over runs (1000 resamples, seeded).
     """
 
     kind = "latency"
     Spec = LatencySpec
+    tasks = ALL_TASKS
 
     def __init__(self, spec: LatencySpec, clock: Clock | None = None) -> None:
         super().__init__(spec)
@@ -112,18 +131,33 @@ class Latency(Probe[LatencySpec]):
         return [(b, p) for b in self.spec.batch_sizes for p in self.spec.prompt_tokens]
 
     def known_metrics(self) -> dict[str, bool]:
-        settings = self.settings()
-        if len(settings) == 1:
-            return dict.fromkeys(_SUFFIXES, False)
-        names = list(HEADLINE)
-        for b, p in settings:
-            prefix = setting_name(b, p)
-            names += [f"{prefix}/{suffix}" for suffix in _SUFFIXES]
+        return self.metrics_for_tasks(LANGUAGE_TASKS)
+
+    def metrics_for_tasks(self, tasks: tuple[Task, ...]) -> dict[str, bool]:
+        names: list[str] = []
+        families: list[tuple[tuple[str, ...], tuple[str, ...], list[str]]] = []
+        if any(task in LANGUAGE_TASKS for task in tasks):
+            generation = [setting_name(b, p) for b, p in self.settings()]
+            families.append((_SUFFIXES, HEADLINE, generation))
+        batches = [f"b{b}" for b in self.spec.batch_sizes]
+        if any(task not in LANGUAGE_TASKS and task != "speech-recognition" for task in tasks):
+            families.append((BATCH_SUFFIXES, _BATCH_HEADLINE, batches))
+        if "speech-recognition" in tasks:
+            families.append((SPEECH_SUFFIXES, _BATCH_HEADLINE, batches))
+        for suffixes, headline, settings in families:
+            if len(settings) == 1:
+                names += suffixes
+            else:
+                names += [s for s in suffixes if s in headline]
+                names += [f"{prefix}/{suffix}" for prefix in settings for suffix in suffixes]
         return dict.fromkeys(names, False)
 
     def run(self, ctx: ProbeContext) -> ProbeOutput:
         engine = performance_engine(ctx.engine, self.kind)
         clock = self.clock if self.clock is not None else engine.clock()
+        if not isinstance(engine, PerformanceModel):
+            task = ctx.model_info.task if ctx.model_info else "text-classification"
+            return self._run_batches(engine, clock, ctx, ITEM_UNITS.get(task, "item"))  # type: ignore[call-overload]
         settings = self.settings()
         ctx.set_total(len(settings))
         metrics: list[Metric] = []
@@ -134,7 +168,7 @@ class Latency(Probe[LatencySpec]):
             def one_run(seed: int = seed, b: int = batch_size, p: int = prompt_tokens) -> TimedRun:
                 return engine.timed_generate(b, p, self.spec.new_tokens, clock, seed=seed)
 
-            runs = self._measure(one_run)
+            runs = self._measure(one_run, lambda run: run.total_seconds)
             name = setting_name(batch_size, prompt_tokens)
             setting_metrics = latency_metrics(runs, name, seed=ctx.seed)
             if len(settings) == 1:
@@ -147,21 +181,64 @@ class Latency(Probe[LatencySpec]):
             ctx.advance(1)
         return ProbeOutput(metrics, samples)
 
-    def _measure(self, one_run: Callable[[], TimedRun]) -> list[TimedRun]:
+    def _run_batches(
+        self, engine: BatchTimingModel, clock: Clock, ctx: ProbeContext, unit_name: str
+    ) -> ProbeOutput:
+        sizes = self.spec.batch_sizes
+        suffixes = SPEECH_SUFFIXES if unit_name == "audio second" else BATCH_SUFFIXES
+        headline = tuple(s for s in suffixes if s in _BATCH_HEADLINE)
+        ctx.set_total(len(sizes))
+        metrics: list[Metric] = []
+        samples: list[Sample] = []
+        for index, batch_size in enumerate(sizes):
+            seed = ctx.seed + index
+
+            def one_run(seed: int = seed, b: int = batch_size) -> TimedBatch:
+                return engine.timed_batch(b, clock, seed=seed)
+
+            runs = self._measure(one_run, lambda run: run.seconds)
+            name = f"b{batch_size}"
+            setting_metrics = batch_latency_metrics(runs, name, unit_name, seed=ctx.seed)
+            if len(sizes) == 1:
+                metrics += _short_names(setting_metrics, name, suffixes)
+            else:
+                metrics += setting_metrics
+                if index == 0:
+                    metrics += _short_names(setting_metrics, name, headline)
+            samples.append(
+                Sample(
+                    item_id=name,
+                    input=f"{batch_size} synthetic inputs",
+                    output="",
+                    target="",
+                    scores={m.name.split("/", 1)[1]: m.value for m in setting_metrics},
+                    details={
+                        "batch_size": batch_size,
+                        "unit": unit_name,
+                        "units_per_run": runs[0].units,
+                        "total_seconds": [r.seconds for r in runs],
+                    },
+                )
+            )
+            ctx.advance(1)
+        return ProbeOutput(metrics, samples)
+
+    def _measure(self, one_run: Callable[[], RunT], seconds: Callable[[RunT], float]) -> list[RunT]:
         for _ in range(self.spec.warmup):
             one_run()
-        runs: list[TimedRun] = []
+        runs: list[RunT] = []
         elapsed = 0.0
         while len(runs) < self.spec.max_runs and (
             len(runs) < self.spec.min_runs or elapsed < self.spec.min_seconds
         ):
             run = one_run()
             runs.append(run)
-            elapsed += run.total_seconds
+            elapsed += seconds(run)
         return runs
 
 
 HEADLINE = ("prefill_ms", "e2e_ms_p50", "decode_tokens_per_s")
+_BATCH_HEADLINE = ("e2e_ms_p50", "items_per_s", "real_time_factor")
 _SUFFIXES = ("prefill_ms", *(f"e2e_ms_p{q}" for q in PERCENTILES), "decode_tokens_per_s")
 
 

@@ -1,8 +1,10 @@
 """``resources``: what the model costs to hold and to run: size, memory, throughput, energy.
 
 Sizes are read from the loaded model. Memory, throughput and energy are measured on one fixed
-synthetic workload: greedy generation of exactly ``new_tokens`` tokens from prompts of exactly
-``prompt_tokens`` token ids (drawn from the suite's seed), at the largest batch size that fits.
+synthetic workload at the largest batch size that fits: for a language model, greedy generation
+of exactly ``new_tokens`` tokens from prompts of exactly ``prompt_tokens`` token ids (drawn from
+the suite's seed); for a model of another task, its own call (classify, transcribe, detect) on
+synthetic inputs of a fixed size (``BatchTimingModel.timed_batch``).
 """
 
 from __future__ import annotations
@@ -18,12 +20,19 @@ import numpy as np
 import psutil
 from pydantic import Field, field_validator
 
-from auditkit.engine.base import DeviceOutOfMemory, Footprint, PerformanceModel
+from auditkit.engine.base import (
+    BatchTimingModel,
+    DeviceOutOfMemory,
+    Footprint,
+    PerformanceModel,
+    TimedBatch,
+)
 from auditkit.engine.timing import Clock, TimedRun
 from auditkit.probes.base import Probe, ProbeContext, ProbeOutput, ProbeSpec, Sample, register_probe
 from auditkit.probes.latency import performance_engine
 from auditkit.results import Direction, Metric, ModelInfo, Unit
 from auditkit.stats import BOOTSTRAP_RESAMPLES, bootstrap_interval
+from auditkit.tasks import ALL_TASKS, ITEM_UNITS, Task
 
 RSS_INTERVAL_SECONDS = 0.005
 
@@ -83,12 +92,20 @@ class Resources(Probe[ResourcesSpec]):
       (NVML, joules) across the timed runs: the whole board's energy, idle share included. Lower
       is better. Present only where NVML gives the counter.
 
+    For a model of another task (a classifier, a speech recogniser, an image model) the workload
+    is its own call on B synthetic inputs (texts of 64 tokens, 5-second clips, images at the
+    model's input size): ``throughput_samples_per_s`` = B × R / Σ t_i counts inputs (texts/s,
+    images/s); a speech model adds ``throughput_audio_seconds_per_s`` = audio seconds processed
+    per second of wall time (the inverse of the real-time factor); energy is
+    ``energy_j_per_1k_samples``. There is no token count.
+
     The sample ``footprint`` records the device, its name, the dominant parameter dtype, bytes by
     dtype, and every run's times.
     """
 
     kind = "resources"
     Spec = ResourcesSpec
+    tasks = ALL_TASKS
 
     def __init__(self, spec: ResourcesSpec, clock: Clock | None = None) -> None:
         super().__init__(spec)
@@ -102,11 +119,22 @@ class Resources(Probe[ResourcesSpec]):
         workload = self._workload(engine, clock, ctx)
         where = f"{footprint.device_name} ({footprint.device}, {footprint.dtype})"
         metrics = _footprint_metrics(footprint, ctx.model_info)
-        metrics += _workload_metrics(workload, self.spec.new_tokens, where, seed=ctx.seed)
+        task: Task = ctx.model_info.task if ctx.model_info else "text-generation"  # type: ignore[assignment]
+        generates = isinstance(engine, PerformanceModel)
+        if generates:
+            metrics += _workload_metrics(workload, self.spec.new_tokens, where, seed=ctx.seed)
+            workload_input = (
+                f"{workload.batch_size} synthetic prompts of {self.spec.prompt_tokens} tokens"
+            )
+            workload_output = f"{self.spec.new_tokens} tokens each"
+        else:
+            metrics += _batch_workload_metrics(workload, task, where, seed=ctx.seed)
+            workload_input = f"{workload.batch_size} synthetic inputs ({ITEM_UNITS[task]}s)"
+            workload_output = ""
         sample = Sample(
             item_id="footprint",
-            input=f"{workload.batch_size} synthetic prompts of {self.spec.prompt_tokens} tokens",
-            output=f"{self.spec.new_tokens} tokens each",
+            input=workload_input,
+            output=workload_output,
             target="",
             scores={m.name: m.value for m in metrics if m.group is None},
             details={
@@ -117,12 +145,14 @@ class Resources(Probe[ResourcesSpec]):
                 "buffer_bytes": footprint.buffer_bytes,
                 "batch_size": workload.batch_size,
                 "out_of_memory_batch_sizes": workload.out_of_memory,
-                "total_seconds": [r.total_seconds for r in workload.runs],
+                "total_seconds": [_seconds(r) for r in workload.runs],
             },
         )
         return ProbeOutput(metrics, [sample])
 
-    def _workload(self, engine: PerformanceModel, clock: Clock, ctx: ProbeContext) -> Workload:
+    def _workload(
+        self, engine: PerformanceModel | BatchTimingModel, clock: Clock, ctx: ProbeContext
+    ) -> Workload:
         listed = sorted(set(self.spec.batch_sizes))
         batch_size = listed[-1]
         failed: list[int] = []
@@ -139,12 +169,18 @@ class Resources(Probe[ResourcesSpec]):
             return replace(workload, out_of_memory=failed)
 
     def _run_workload(
-        self, engine: PerformanceModel, clock: Clock, batch_size: int, ctx: ProbeContext
+        self,
+        engine: PerformanceModel | BatchTimingModel,
+        clock: Clock,
+        batch_size: int,
+        ctx: ProbeContext,
     ) -> Workload:
-        def one_run() -> TimedRun:
-            return engine.timed_generate(
-                batch_size, self.spec.prompt_tokens, self.spec.new_tokens, clock, seed=ctx.seed
-            )
+        def one_run() -> TimedRun | TimedBatch:
+            if isinstance(engine, PerformanceModel):
+                return engine.timed_generate(
+                    batch_size, self.spec.prompt_tokens, self.spec.new_tokens, clock, seed=ctx.seed
+                )
+            return engine.timed_batch(batch_size, clock, seed=ctx.seed)
 
         engine.reset_peak_memory()
         with PeakRss() as rss:
@@ -178,7 +214,7 @@ class Workload:
     """The measured throughput workload."""
 
     batch_size: int
-    runs: list[TimedRun]
+    runs: list[TimedRun | TimedBatch]
     peak_rss_bytes: int
     rss_samples: int
     peak_gpu_allocated_bytes: int | None
@@ -187,6 +223,10 @@ class Workload:
     energy_joules: float | None
     out_of_memory: list[int] = field(default_factory=list)
     """Batch sizes that ran out of device memory first."""
+
+
+def _seconds(run: TimedRun | TimedBatch) -> float:
+    return run.total_seconds if isinstance(run, TimedRun) else run.seconds
 
 
 class PeakRss:
@@ -304,7 +344,7 @@ def _workload_metrics(
     workload: Workload, new_tokens: int, where: str, *, seed: int
 ) -> list[Metric]:
     runs = len(workload.runs)
-    times = np.array([r.total_seconds for r in workload.runs])
+    times = np.array([_seconds(r) for r in workload.runs])
     b = workload.batch_size
 
     def per_second(amount: float) -> Callable[[np.ndarray], float]:
@@ -341,6 +381,93 @@ def _workload_metrics(
             )
             for counted, statistic, what, unit in rates
         ),
+    ]
+    metrics += _memory_metrics(workload)
+    if workload.energy_joules is not None:
+        generated = b * new_tokens * runs
+        metrics.append(
+            _metric(
+                "energy_j_per_1k_tokens",
+                1000.0 * workload.energy_joules / generated,
+                "lower",
+                f"accelerator energy per 1000 generated tokens, joules, on {where}",
+                unit="joules",
+                n=runs,
+            )
+        )
+    return metrics
+
+
+_THROUGHPUT_UNITS: dict[str, Unit] = {"text": "texts/s", "image": "images/s"}
+
+
+def _batch_workload_metrics(
+    workload: Workload, task: Task, where: str, *, seed: int
+) -> list[Metric]:
+    """Throughput, memory and energy of a non-generating engine's workload (see ``Resources``)."""
+    batches = [r for r in workload.runs if isinstance(r, TimedBatch)]
+    runs = len(batches)
+    times = np.array([r.seconds for r in batches])
+    units = np.array([r.units for r in batches])
+    b = workload.batch_size
+    unit_name = ITEM_UNITS[task]
+
+    def samples(idx: np.ndarray) -> float:
+        total = float(times[idx].sum())
+        return b * idx.size / total if total > 0 else math.nan
+
+    def audio(idx: np.ndarray) -> float:
+        total = float(times[idx].sum())
+        return float(units[idx].sum()) / total if total > 0 else math.nan
+
+    every = np.arange(runs)
+    metrics = [
+        _metric(
+            "throughput_batch_size",
+            float(b),
+            "none",
+            f"batch size of the workload on {where}",
+            unit="count",
+        ),
+        _metric(
+            "throughput_samples_per_s",
+            samples(every),
+            "higher",
+            f"synthetic inputs processed per second at batch {b} on {where}",
+            unit=_THROUGHPUT_UNITS.get(unit_name, "samples/s"),
+            n=runs,
+            runs_interval=bootstrap_interval(samples, runs, seed=seed),
+        ),
+    ]
+    if unit_name == "audio second":
+        metrics.append(
+            _metric(
+                "throughput_audio_seconds_per_s",
+                audio(every),
+                "higher",
+                f"seconds of audio transcribed per second at batch {b} on {where}",
+                unit="score",
+                n=runs,
+                runs_interval=bootstrap_interval(audio, runs, seed=seed),
+            )
+        )
+    metrics += _memory_metrics(workload)
+    if workload.energy_joules is not None:
+        metrics.append(
+            _metric(
+                "energy_j_per_1k_samples",
+                1000.0 * workload.energy_joules / (b * runs),
+                "lower",
+                f"accelerator energy per 1000 inputs, joules, on {where}",
+                unit="joules",
+                n=runs,
+            )
+        )
+    return metrics
+
+
+def _memory_metrics(workload: Workload) -> list[Metric]:
+    metrics = [
         _metric(
             "peak_rss_bytes",
             float(workload.peak_rss_bytes),
@@ -348,7 +475,7 @@ def _workload_metrics(
             "peak resident host memory of the process during the workload",
             unit="bytes",
             n=workload.rss_samples,
-        ),
+        )
     ]
     accelerator = {
         "peak_gpu_allocated_bytes": (
@@ -367,16 +494,4 @@ def _workload_metrics(
     for name, (value, description) in accelerator.items():
         if value is not None:
             metrics.append(_metric(name, float(value), "lower", description, unit="bytes"))
-    if workload.energy_joules is not None:
-        generated = b * new_tokens * runs
-        metrics.append(
-            _metric(
-                "energy_j_per_1k_tokens",
-                1000.0 * workload.energy_joules / generated,
-                "lower",
-                f"accelerator energy per 1000 generated tokens, joules, on {where}",
-                unit="joules",
-                n=runs,
-            )
-        )
     return metrics

@@ -69,7 +69,7 @@ def test_batches_do_not_change_probabilities(bert_dir: Path) -> None:
 def test_a_classifier_is_not_a_language_model(bert_dir: Path) -> None:
     engine = load_model(spec_for(bert_dir), "cpu").engine
     assert not isinstance(engine, LanguageModel)  # one interface per task, no raising stubs
-    with pytest.raises(WrongModelTask, match="qa needs a language model.*bert is a sequence"):
+    with pytest.raises(WrongModelTask, match=r"qa needs a language model.*bert is a sequence"):
         engine_as(engine, LanguageModel, "qa")
 
 
@@ -113,8 +113,8 @@ def test_a_probe_paired_with_a_model_of_another_task_fails_validation(
     problems = raised.value.problems
     assert len(problems) == 2
     assert problems[0].startswith(f"{path}:13:")  # the fairness probe's kind line
-    assert "bias.group_fairness runs on text-classification models; model 'mock' is" in (
-        problems[0]
+    assert (
+        "bias.group_fairness runs on text-classification models; model 'mock' is" in (problems[0])
     )
     assert problems[1].startswith(f"{path}:16:")
     assert "model 'bert' is text-classification" in problems[1]
