@@ -14,6 +14,7 @@ from auditkit.models.metadata import (
     PICKLE_WEIGHT_SUFFIXES,
     card_license,
     gguf_license,
+    package_license,
     weight_files,
 )
 from auditkit.models.spec import ModelSource, ModelSpec
@@ -40,7 +41,11 @@ def locate_checkpoint(spec: ModelSpec, source: ModelSource) -> Checkpoint:
     if source.kind == "pkg":
         assert source.path is not None
         kind = "gguf" if source.path.suffix == ".gguf" else "hf"
-        return locate_checkpoint(spec, ModelSource(kind, str(source.path), source.path))
+        found = locate_checkpoint(spec, ModelSource(kind, str(source.path), source.path))
+        if found.license is None:  # the package that carries the model may declare one
+            found.license = package_license(source.target.partition("/")[0])
+            found.license_source = "package metadata" if found.license else None
+        return found
     if source.kind == "gguf":
         assert source.path is not None
         license_id = gguf_license(source.path)

@@ -40,6 +40,27 @@ def card_license(folder: Path) -> str | None:
     return str(license_id) if license_id else None
 
 
+def package_license(package: str) -> str | None:
+    """The license an installed Python package declares for itself (``License-Expression``,
+    else ``License``, else its ``License ::`` classifier), for models that ship inside one."""
+    from importlib import metadata
+
+    for distribution in metadata.packages_distributions().get(package, [package]):
+        try:
+            meta = metadata.metadata(distribution)
+        except metadata.PackageNotFoundError:
+            continue
+        declared = meta.get("License-Expression") or meta.get("License")
+        if declared and declared.strip() and declared.strip().upper() != "UNKNOWN":
+            first_line = declared.strip().splitlines()[0]
+            if len(first_line) <= 80:  # a name, not the license's whole text
+                return first_line
+        for classifier in meta.get_all("Classifier") or []:
+            if classifier.startswith("License ::") and "OSI Approved ::" in classifier:
+                return classifier.rsplit("::", 1)[1].strip()
+    return None
+
+
 def _front_matter(text: str) -> dict[str, Any]:
     if not text.startswith("---"):
         return {}
