@@ -50,7 +50,7 @@ def package_license(package: str) -> str | None:
             meta = metadata.metadata(distribution)
         except metadata.PackageNotFoundError:
             continue
-        declared = meta.get("License-Expression") or meta.get("License")
+        declared = meta["License-Expression"] or meta["License"]
         if declared and declared.strip() and declared.strip().upper() != "UNKNOWN":
             first_line = declared.strip().splitlines()[0]
             if len(first_line) <= 80:  # a name, not the license's whole text
