@@ -77,6 +77,14 @@ COLUMNS = (QUALITY, LATENCY, MEMORY, DISK)
 """The columns the Pareto front weighs, in display order."""
 
 
+def columns_for(quality_direction: str) -> tuple[Column, ...]:
+    """``COLUMNS`` with the quality column's sense set by the headline metric's direction (an
+    error rate: lower is better)."""
+    if quality_direction == "lower":
+        return (replace(QUALITY, sense="lower"), LATENCY, MEMORY, DISK)
+    return COLUMNS
+
+
 @dataclass(frozen=True)
 class Value:
     """One number of one row, formatted, with the raw value kept for the front."""
@@ -128,11 +136,15 @@ class Deployment:
     baseline: str | None = None
     compared: tuple[Column, ...] = ()
     """The columns the front was computed on (every loaded build has a value in them)."""
+    all_columns: tuple[Column, ...] = COLUMNS
+    """Every column, the quality one with the headline metric's sense."""
 
     @property
     def columns(self) -> tuple[Column, ...]:
         """The columns any row has a value in; a column no build has is left out."""
-        return tuple(c for c in COLUMNS if any(row.value(c) is not None for row in self.rows))
+        return tuple(
+            c for c in self.all_columns if any(row.value(c) is not None for row in self.rows)
+        )
 
     @property
     def shows_flips(self) -> bool:
@@ -193,7 +205,8 @@ def build_deployment(result: AuditResult) -> Deployment | None:
                 disk=_disk(model, resources_probe),
             )
         )
-    compared = comparable_columns([row for row in rows if row.loaded])
+    columns = columns_for(headline[1].direction if headline else "higher")
+    compared = comparable_columns([row for row in rows if row.loaded], columns)
     front = _front(rows, compared)
     return Deployment(
         rows=tuple(replace(row, front=row.model_id in front) for row in rows),
@@ -201,6 +214,7 @@ def build_deployment(result: AuditResult) -> Deployment | None:
         agreement_probe=agreement_probe,
         baseline=baseline,
         compared=compared,
+        all_columns=columns,
     )
 
 
@@ -255,16 +269,23 @@ def _providers(text: str) -> list[str]:
 def headline_metric(result: AuditResult) -> tuple[str, Metric] | None:
     """The quality axis: the first whole-probe metric, higher-is-better and with an interval, of
     the first probe in suite order that reports one (speed and size probes excluded), as
-    (probe id, the metric as the first model reporting it has it)."""
+    (probe id, the metric as the first model reporting it has it). A suite with no such metric
+    (a speech suite) takes its first error rate (word error rate: lower is better) instead."""
     kinds = _kinds(result)
-    for probe_id in _probe_ids(result):
-        if kinds.get(probe_id, set()) & set(PERFORMANCE_KINDS):
-            continue
-        for model in result.models:
-            for metric in _ok_metrics(model, probe_id):
-                has_interval = metric.ci_low is not None and metric.ci_high is not None
-                if metric.direction == "higher" and has_interval:
-                    return probe_id, metric
+    for error_rate in (False, True):
+        for probe_id in _probe_ids(result):
+            if kinds.get(probe_id, set()) & set(PERFORMANCE_KINDS):
+                continue
+            for model in result.models:
+                for metric in _ok_metrics(model, probe_id):
+                    has_interval = metric.ci_low is not None and metric.ci_high is not None
+                    wanted = (
+                        metric.unit == "error rate" and metric.direction == "lower"
+                        if error_rate
+                        else metric.direction == "higher"
+                    )
+                    if wanted and has_interval and metric.group is None:
+                        return probe_id, metric
     return None
 
 
@@ -334,13 +355,15 @@ def _number(value: float) -> float | None:
 # --- the front ---------------------------------------------------------------------------------
 
 
-def comparable_columns(rows: Sequence[DeploymentRow]) -> tuple[Column, ...]:
+def comparable_columns(
+    rows: Sequence[DeploymentRow], columns: tuple[Column, ...] = COLUMNS
+) -> tuple[Column, ...]:
     """The columns in which every row has a number, all of one kind; none with fewer than two
     rows, since a front of one build says nothing."""
     if len(rows) < 2:
         return ()
     compared = []
-    for column in COLUMNS:
+    for column in columns:
         values = [row.value(column) for row in rows]
         if any(v is None or v.number is None for v in values):
             continue

@@ -183,16 +183,27 @@ def _direction(metric: Metric) -> str:
 
 
 def quality_metric(result: AuditResult) -> tuple[str, Metric] | None:
-    """The first probe's first whole-probe metric where higher is better (the quality axis)."""
+    """The first probe's first whole-probe metric where higher is better (the quality axis), or,
+    when it has none (a speech probe), its first error rate (unit ``error rate``: lower is
+    better, and a quality, unlike a loss or a latency)."""
     probe_ids = _probe_ids(result)
     if not probe_ids:
         return None
-    for model in result.models:
-        probe = _ok_probe(model, probe_ids[0])
-        for metric in probe.metrics if probe else []:
-            if metric.direction == "higher" and metric.group is None:
-                return probe_ids[0], metric
+    for is_quality in (_higher_is_better, _is_error_rate):
+        for model in result.models:
+            probe = _ok_probe(model, probe_ids[0])
+            for metric in probe.metrics if probe else []:
+                if is_quality(metric) and metric.group is None:
+                    return probe_ids[0], metric
     return None
+
+
+def _higher_is_better(metric: Metric) -> bool:
+    return metric.direction == "higher"
+
+
+def _is_error_rate(metric: Metric) -> bool:
+    return metric.unit == "error rate" and metric.direction == "lower"
 
 
 def _seconds_per_item(model: ModelResult, probe_id: str) -> float | None:

@@ -448,3 +448,41 @@ def test_markdown_table(audit: AuditResult) -> None:
     assert lines[5] == "| broken | not loaded: OSError: weights not found | — | — | — | — | — |"
     assert "★ on the Pareto front: no other build is better on every column" in section
     assert markdown.index("## Deployment") < markdown.index("## Comparison")
+
+
+def test_an_error_rate_headline_is_lower_is_better(build: type[Build]) -> None:
+    """A speech suite's quality is its word error rate: the front keeps the lowest."""
+
+    def speech(model_id: str, wer: float, p50_ms: float) -> ModelResult:
+        transcripts = ProbeResult(
+            probe_id="knowledge",
+            kind="speech_recognition",
+            status="ok",
+            metrics=[
+                Metric(
+                    name="wer",
+                    value=wer,
+                    ci_low=wer - 0.02,
+                    ci_high=wer + 0.02,
+                    n=24,
+                    direction="lower",
+                    interval="bootstrap",
+                    unit="error rate",
+                ),
+                Metric(name="real_time_factor", value=0.2, n=24, direction="lower"),
+            ],
+        )
+        return ModelResult(
+            model_id=model_id,
+            status="ok",
+            info=build.info(bytes_on_disk=75 * MIB),
+            probes=[transcripts, *_costs(p50_ms, {"peak_rss_bytes": 400 * MIB})],
+        )
+
+    result = _result(build, [speech("f32", 0.10, 900.0), speech("int8", 0.30, 1000.0)])
+    assert headline_metric(result) == ("knowledge", result.models[0].probes[0].metrics[0])
+    deployment = build_deployment(result)
+    assert deployment is not None
+    quality = next(c for c in deployment.columns if c.key == "quality")
+    assert quality.sense == "lower"
+    assert [row.model_id for row in deployment.rows if row.front] == ["f32"]
