@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from auditkit.engine.mock import MockModel
 from auditkit.errors import ModelLoadError
@@ -22,19 +23,69 @@ Builder = Callable[[ModelSpec, str, float], LoadedModel]
 """``build(spec, device, started)``: load ``spec`` on the resolved ``device``; ``started`` is the
 ``time.perf_counter()`` reading when loading began (for ``ModelInfo.load_seconds``)."""
 
-BUILDERS: Registry[Builder] = Registry("model build", home="auditkit.models.families")
-"""``"<task> on <runtime>"`` → the function that loads such a model."""
+SpecCheck = Callable[[ModelSpec], "str | None"]
+"""A runtime's own rule for a suite's model entry: the problem (one line), or ``None``."""
+MachineCheck = Callable[[ModelSpec, str], "tuple[str, str] | None"]
+"""Whether this machine can run the entry on the suite's device: (field, problem) or ``None``."""
 
-__all__ = ["BUILDERS", "LoadedModel", "builder_name", "load_model", "register_builder"]
+
+@dataclass(frozen=True)
+class Build:
+    """How one (task, runtime) pair is loaded, and what a suite entry for it must satisfy."""
+
+    load: Builder
+    check: SpecCheck | None = None
+    """Checked when the suite is validated (exit 2, at the model's line)."""
+    machine_check: MachineCheck | None = None
+    """Checked at validation for the local executor (a missing library or provider)."""
+
+
+BUILDERS: Registry[Build] = Registry("model build", home="auditkit.models.families")
+"""``"<task> on <runtime>"`` → how such a model is loaded and checked."""
+
+__all__ = [
+    "BUILDERS",
+    "Build",
+    "LoadedModel",
+    "build_for",
+    "builder_name",
+    "load_model",
+    "register_builder",
+]
 
 
 def builder_name(task: str, runtime: str) -> str:
     return f"{task} on {runtime}"
 
 
-def register_builder(task: str, runtime: str) -> Callable[[Builder], Builder]:
-    """Decorator: ``fn`` loads models of ``task`` on ``runtime``."""
-    return BUILDERS.register(builder_name(task, runtime))
+def register_builder(
+    task: str,
+    runtime: str,
+    *,
+    check: SpecCheck | None = None,
+    machine_check: MachineCheck | None = None,
+) -> Callable[[Builder], Builder]:
+    """Decorator: the decorated function loads models of ``task`` on ``runtime``; ``check`` and
+    ``machine_check`` are that runtime's validation rules. A new runtime is one module in
+    ``auditkit/models/families/`` that registers its builds this way."""
+
+    def decorate(load: Builder) -> Builder:
+        BUILDERS.add(builder_name(task, runtime), Build(load, check, machine_check))
+        return load
+
+    return decorate
+
+
+def build_for(task: str, runtime: str) -> Build | None:
+    """The registered build of ``task`` on ``runtime``; ``None`` when there is none."""
+    name = builder_name(task, runtime)
+    return BUILDERS.get(name)
+
+
+def runtimes_for(task: str) -> list[str]:
+    """The runtimes some module registered a build of ``task`` for."""
+    prefix = f"{task} on "
+    return [name.removeprefix(prefix) for name in BUILDERS if name.startswith(prefix)]
 
 
 def load_model(spec: ModelSpec, device: str) -> LoadedModel:
@@ -56,11 +107,11 @@ def load_model(spec: ModelSpec, device: str) -> LoadedModel:
             load_seconds=time.perf_counter() - started,
         )
         return LoadedModel(spec, engine, info)
-    name = builder_name(spec.model_task, spec.runtime)
-    if name not in BUILDERS:
-        raise ModelLoadError(f"auditkit cannot load {name} models")
+    build = build_for(spec.model_task, spec.runtime)
+    if build is None:
+        raise ModelLoadError(f"auditkit cannot load {spec.model_task} models on {spec.runtime}")
     try:
-        return BUILDERS[name](spec, resolve_device(device), started)
+        return build.load(spec, resolve_device(device), started)
     except ModelLoadError:
         raise
     except Exception as exc:  # any failure inside transformers/peft/torch is a load error

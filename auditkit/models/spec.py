@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from auditkit.models.task_inference import infer_task
-from auditkit.tasks import ALL_TASKS, Task, canonical_task
+from auditkit.tasks import Task, canonical_task
 
 SOURCE_KINDS = ("hf", "gguf", "pkg", "peft", "mock")
 DEVICE_PATTERN = r"^(auto|cpu|cuda(:\d+)?|mps)$"
@@ -34,17 +34,11 @@ ONNX Runtime's quantizer on ``runtime: onnxruntime``; the weight-only schemes co
 the ``bnb-`` ones from bitsandbytes (CUDA only)."""
 WEIGHT_ONLY_SCHEMES = ("int8-weight-only", "int4-weight-only")
 BNB_SCHEMES = ("bnb-int8", "bnb-nf4")
-Runtime = Literal["transformers", "onnxruntime", "ctranslate2"]
-"""Execution runtimes: transformers (PyTorch), ONNX Runtime (a causal language model exported
-once to ONNX, cached by content) or CTranslate2 (a Whisper model already converted for it, run
-through faster-whisper)."""
-RUNTIME_TASKS: dict[str, tuple[Task, ...]] = {
-    "transformers": ALL_TASKS,
-    "onnxruntime": ("text-generation",),
-    "ctranslate2": ("speech-recognition",),
-}
-"""The tasks each runtime runs."""
-ORT_PROVIDERS = ("CPUExecutionProvider", "CUDAExecutionProvider", "TensorrtExecutionProvider")
+RUNTIME_PATTERN = r"^[a-z][a-z0-9_-]*$"
+"""Execution runtimes are registered with the builds that use them
+(``auditkit.models.loader.register_builder``): transformers (PyTorch, every task), onnxruntime (a
+causal language model exported once to ONNX, cached by content), ctranslate2 (a Whisper model
+converted for it, through faster-whisper)."""
 
 
 class PruningSpec(BaseModel):
@@ -165,8 +159,9 @@ class ModelSpec(BaseModel):
         "Default: read from the checkpoint's config (its architecture), else 'text-generation'. "
         "'causal-lm' and 'sequence-classification' are accepted as older names.",
     )
-    runtime: Runtime = Field(
+    runtime: str = Field(
         "transformers",
+        pattern=RUNTIME_PATTERN,
         description="'transformers' (PyTorch), 'onnxruntime' (exported once to ONNX and cached; "
         "text-generation models only) or 'ctranslate2' (a CTranslate2 Whisper folder, run "
         "through faster-whisper; speech-recognition only).",
@@ -277,39 +272,19 @@ class ModelSpec(BaseModel):
                 )
             if self.group_size not in (32, 64, 128, 256):
                 raise ValueError("'group_size' must be 32, 64, 128 or 256")
-        runs = RUNTIME_TASKS[self.runtime]
-        if self.task not in runs:
+        from auditkit.models.loader import build_for, runtimes_for
+
+        build = build_for(self.model_task, self.runtime)
+        if build is None:
             raise ValueError(
-                f"'runtime: {self.runtime}' runs {' and '.join(runs)} models, not {self.task}"
+                f"no runtime {self.runtime!r} for {self.model_task} models: use "
+                + " or ".join(repr(r) for r in runtimes_for(self.model_task))
             )
-        if self.runtime == "ctranslate2":
-            if scheme not in (None, "int8-dynamic") or self.pruning is not None:
-                raise ValueError(
-                    "'runtime: ctranslate2' quantizes with its own int8 kernels: use "
-                    "'quantization: int8-dynamic' or none, and no pruning"
-                )
-            if self.device_map is not None or self.providers is not None:
-                raise ValueError("'device_map' and 'providers' do not apply to ctranslate2")
-        if self.runtime == "onnxruntime":
-            if scheme in BNB_SCHEMES:
-                raise ValueError(
-                    f"'{scheme}' is a bitsandbytes (PyTorch) scheme: on 'runtime: onnxruntime' "
-                    "use int8-dynamic, int8-weight-only or int4-weight-only"
-                )
-            if self.dtype not in ("auto", "float32"):
-                raise ValueError(
-                    "'runtime: onnxruntime' exports float32 weights: drop "
-                    f"'dtype: {self.dtype}' (or quantize with 'int8-dynamic')"
-                )
-            if self.pruning is not None or self.device_map is not None:
-                raise ValueError("'pruning' and 'device_map' apply to 'runtime: transformers' only")
-            for provider in self.providers or []:
-                if provider not in ORT_PROVIDERS:
-                    raise ValueError(
-                        f"unknown ONNX Runtime provider {provider!r}: use "
-                        + ", ".join(repr(p) for p in ORT_PROVIDERS)
-                    )
-        elif self.providers is not None:
+        if build.check is not None:
+            problem = build.check(self)
+            if problem:
+                raise ValueError(problem)
+        if self.providers is not None and self.runtime != "onnxruntime":
             raise ValueError("'providers' applies to 'runtime: onnxruntime' only")
         if scheme in BNB_SCHEMES and self.pruning is not None:
             raise ValueError(f"prune before quantizing: '{scheme}' cannot be combined with pruning")

@@ -7,8 +7,6 @@ not imported, except ONNX Runtime, whose provider list needs the package (it imp
 
 from __future__ import annotations
 
-import importlib.util
-
 from auditkit.models.spec import BNB_SCHEMES, WEIGHT_ONLY_SCHEMES, ModelSpec
 
 
@@ -16,10 +14,13 @@ def variant_problem(spec: ModelSpec, device: str) -> tuple[str, str] | None:
     """(field, one-line reason) when ``spec`` cannot run on ``device`` here, else ``None``."""
     if spec.parsed_source.kind == "mock":
         return None
-    if spec.runtime == "onnxruntime":
-        problem = onnxruntime_problem(spec.providers, device)
-        if problem:
-            return ("providers" if spec.providers else "runtime", problem)
+    from auditkit.models.loader import build_for
+
+    build = build_for(spec.model_task, spec.runtime)
+    if build is not None and build.machine_check is not None:
+        found = build.machine_check(spec, device)
+        if found:
+            return found
     scheme = spec.quantization
     if scheme in WEIGHT_ONLY_SCHEMES and spec.runtime == "transformers":
         from auditkit.models.weight_only import weight_only_support
@@ -41,22 +42,3 @@ def default_providers(device: str) -> list[str]:
     if device.startswith("cuda"):
         return ["CUDAExecutionProvider", "CPUExecutionProvider"]
     return ["CPUExecutionProvider"]
-
-
-def onnxruntime_problem(providers: list[str] | None, device: str) -> str | None:
-    if importlib.util.find_spec("onnxruntime") is None:
-        return "'runtime: onnxruntime' needs ONNX Runtime: pip install onnxruntime"
-    import onnxruntime
-
-    available = set(onnxruntime.get_available_providers())
-    wanted = providers or default_providers(device)
-    missing = [p for p in wanted if p not in available]
-    if missing and providers is None and device == "auto":
-        return None  # auto falls back to the CPU provider, which every build has
-    if missing:
-        return (
-            f"ONNX Runtime here has no {', '.join(missing)} (available: "
-            f"{', '.join(sorted(available))}); install the matching onnxruntime build "
-            "(e.g. onnxruntime-gpu) or drop the provider"
-        )
-    return None

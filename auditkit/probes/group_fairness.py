@@ -82,6 +82,7 @@ class GroupFairness(DatasetProbe[GroupFairnessSpec, LabelledText]):
     """
 
     kind = "bias.group_fairness"
+    charts = ("per_group",)
     Spec = GroupFairnessSpec
     Item = LabelledText
     builtin = "data/bias/identity_fairness.jsonl"
@@ -95,6 +96,8 @@ class GroupFairness(DatasetProbe[GroupFairnessSpec, LabelledText]):
             "false_negative_rate": True,
             "flag_rate": True,
         }
+
+    tasks = ("text-classification",)
 
     def model_tasks(self) -> tuple[Task, ...]:
         # With a scorer the scorer is audited, whatever the suite's models are.

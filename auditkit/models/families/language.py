@@ -28,8 +28,13 @@ if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 
-@register_builder("text-generation", "transformers")
-@register_builder("text-generation", "onnxruntime")
+def transformers_check(spec: ModelSpec) -> str | None:
+    """Rules of the transformers runtime a suite entry can break (none beyond the spec's own
+    today: every dtype, scheme and pruning method runs on it)."""
+    return None
+
+
+@register_builder("text-generation", "transformers", check=transformers_check)
 @register_builder("text-classification", "transformers")
 def load_transformers(spec: ModelSpec, device: str, started: float) -> LoadedModel:
     source = spec.parsed_source
