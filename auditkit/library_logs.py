@@ -2,15 +2,16 @@
 
 torchao, when installed, is imported by transformers on any model load; its import logs warnings
 about optional C++ extensions built for other Pythons or GPUs, and torch logs a deprecation
-inside torch itself. Both go through ``logging``: raising these loggers to ERROR silences them,
-costs nothing and imports nothing. Called at start-up by the command line and by every worker.
+inside torch itself; evaluate warns when an offline run reuses a cached hub metric. All go
+through ``logging``: raising these loggers to ERROR silences them, costs nothing and imports
+nothing. Called at start-up by the command line and by every worker.
 """
 
 from __future__ import annotations
 
 import logging
 
-NOISY_LOGGERS = ("torchao", "torch.utils._pytree")
+NOISY_LOGGERS = ("torchao", "torch.utils._pytree", "evaluate")
 
 
 def quiet_library_logs() -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,11 @@ from tests.tiny_models import build_llama
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# evaluate copies every metric module it loads into caches it locates when first imported (some
+# test modules import it, through lm-eval, at collection): keep them out of the user's folders.
+_EVALUATE_CACHE = Path(tempfile.mkdtemp(prefix="auditkit-tests-evaluate-"))
+for _variable in ("HF_MODULES_CACHE", "HF_METRICS_CACHE", "HF_EVALUATE_CACHE"):
+    os.environ.setdefault(_variable, str(_EVALUATE_CACHE / _variable.lower()))
 
 
 @pytest.fixture(scope="session")

@@ -143,6 +143,7 @@ CONTRACT_PROBES = """\
   - {id: stereo, kind: bias.stereotype_pairs, limit: 2}
   - {id: counter, kind: bias.counterfactual, limit: 2, max_new_tokens: 4}
   - {id: tox, kind: toxicity, limit: 2, k: 2, max_new_tokens: 4}
+  - {id: gen, kind: generation, limit: 2, max_new_tokens: 4}
   - {id: lmeval, kind: lm_eval, tasks: [auditkit_tiny_mc], include_path: tasks, limit: 2}
   - {id: lat, kind: latency, batch_sizes: [1], prompt_tokens: [8], new_tokens: 2, min_runs: 2,
      min_seconds: 0, warmup: 0}
