@@ -1,0 +1,108 @@
+"""Image classifiers and object detectors through transformers.
+
+A checkpoint folder (or hub id) with a ``config.json`` and a ``preprocessor_config.json`` loads
+with ``AutoModelForImageClassification`` or ``AutoModelForObjectDetection`` and the image processor
+beside it, with the processor's PIL backend (torchvision is never needed), and runs behind
+``HFImageClassifier`` or ``HFObjectDetector``. ``dtype`` is honoured; pruning and auditkit's
+PyTorch quantization schemes apply to the loaded model as for language models.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from auditkit.errors import ModelLoadError
+from auditkit.models.checkpoint import Checkpoint, locate_checkpoint
+from auditkit.models.families._info import build_info
+from auditkit.models.loaded import LoadedModel
+from auditkit.models.loader import register_builder
+from auditkit.models.spec import BNB_SCHEMES, ModelSpec
+
+PROCESSOR_CONFIG = "preprocessor_config.json"
+
+
+@register_builder("image-classification", "transformers")
+@register_builder("object-detection", "transformers")
+def load_vision_model(spec: ModelSpec, device: str, started: float) -> LoadedModel:
+    if spec.quantization in BNB_SCHEMES or spec.device_map is not None:
+        raise ModelLoadError(
+            "vision models load whole on one device: bitsandbytes quantization and "
+            "'device_map' apply to language models only"
+        )
+    checkpoint = locate_checkpoint(spec, spec.parsed_source)
+    model, processor = _from_pretrained(spec, checkpoint)
+    model.to(device)
+    from auditkit.models.variant import transform_weights
+
+    build = transform_weights(model, spec, device)
+    on_disk = sum(f.stat().st_size for f in checkpoint.files)
+    engine: Any
+    if spec.model_task == "image-classification":
+        from auditkit.engine.vision_hf import HFImageClassifier
+
+        engine = HFImageClassifier(
+            model, processor, name=spec.id, batch_size=spec.batch_size or 32, bytes_on_disk=on_disk
+        )
+    else:
+        from auditkit.engine.vision_hf import HFObjectDetector
+
+        engine = HFObjectDetector(
+            model, processor, name=spec.id, batch_size=spec.batch_size or 8, bytes_on_disk=on_disk
+        )
+    processor_file = Path(checkpoint.location) / PROCESSOR_CONFIG
+    info = build_info(
+        spec,
+        checkpoint,
+        architecture=type(model).__name__,
+        parameters=sum(p.numel() for p in model.parameters()),
+        dtype=str(next(model.parameters()).dtype).removeprefix("torch."),
+        device=str(device),
+        started=started,
+        notes=build.notes,
+        # The preprocessing decides the pixels the model sees: its file is hashed with the weights.
+        extra_files=[processor_file] if processor_file.is_file() else [],
+        quantization_detail=build.quantization,
+        pruning=build.pruning,
+    )
+    return LoadedModel(spec, engine, info, [model])
+
+
+def _from_pretrained(spec: ModelSpec, checkpoint: Checkpoint) -> tuple[Any, Any]:
+    import torch
+    from transformers import (
+        AutoImageProcessor,
+        AutoModelForImageClassification,
+        AutoModelForObjectDetection,
+    )
+    from transformers.utils import logging as transformers_logging
+
+    from auditkit.library_logs import quiet_library_logs
+
+    quiet_library_logs()
+    transformers_logging.disable_progress_bar()
+    common: dict[str, Any] = {"trust_remote_code": spec.trust_remote_code}
+    if spec.revision and not Path(checkpoint.location).exists():
+        common["revision"] = spec.revision
+    dtype: Any = "auto"
+    if spec.dtype != "auto":
+        dtype = getattr(torch, spec.dtype)
+    elif spec.quantization:
+        dtype = torch.float32  # auditkit's schemes start from float32 weights
+    options: dict[str, Any] = {**common, "dtype": dtype}
+    if not spec.allow_pickle or any(f.suffix == ".safetensors" for f in checkpoint.files):
+        options["use_safetensors"] = True
+    auto_class: Any = (
+        AutoModelForImageClassification
+        if spec.model_task == "image-classification"
+        else AutoModelForObjectDetection
+    )
+    try:
+        processor = AutoImageProcessor.from_pretrained(checkpoint.location, backend="pil", **common)
+    except OSError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelLoadError(
+            f"{checkpoint.location} has no image processor ({PROCESSOR_CONFIG}): {reason}"
+        ) from exc
+    model = auto_class.from_pretrained(checkpoint.location, **options)
+    return model, processor
