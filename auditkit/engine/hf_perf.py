@@ -44,7 +44,7 @@ def synthetic_prompts(
     return ordinary[picks]
 
 
-class _FirstTokenTimer(LogitsProcessor):
+class FirstTokenTimer(LogitsProcessor):
     """Reads the clock the first time logits exist: after the prompt's forward pass."""
 
     def __init__(self, clock: Clock) -> None:
@@ -82,7 +82,7 @@ def timed_generate(
         pad_token_id=pad_token_id,
         eos_token_id=eos_token_id,
     )
-    timer = _FirstTokenTimer(clock)
+    timer = FirstTokenTimer(clock)
     out_of_memory = False
     try:
         with torch.inference_mode():

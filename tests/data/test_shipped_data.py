@@ -74,6 +74,14 @@ CLOSED_BOOK_CATEGORIES = (
 
 CARDS = [
     Card(
+        "classification/sentiment_reviews.jsonl",
+        "sr",
+        60,
+        ("id", "group", "text", "label"),
+        "group",
+        {"food": 20, "electronics": 20, "travel": 20},
+    ),
+    Card(
         "multiple_choice/general_knowledge.jsonl",
         "gk",
         200,

@@ -111,7 +111,7 @@ def load_transformers(spec: ModelSpec, device: str, started: float) -> LoadedMod
         load_seconds=time.perf_counter() - started,
         trust_remote_code=spec.trust_remote_code,
         adapter=str(adapter) if adapter else None,
-        notes=[*_variant_notes(spec, str(device)), *build.notes, *getattr(engine, "notes", [])],
+        notes=[*variant_notes(spec, str(device)), *build.notes, *getattr(engine, "notes", [])],
     )
     if spec.runtime == "onnxruntime":
         # ONNX Runtime holds its own copy of the weights: give the PyTorch copy back to the
@@ -135,7 +135,7 @@ def _release_heap() -> None:
             ctypes.CDLL(libc).malloc_trim(0)
 
 
-def _variant_notes(spec: ModelSpec, device: str) -> list[str]:
+def variant_notes(spec: ModelSpec, device: str) -> list[str]:
     """What a reader of this variant's numbers must know about how it ran on ``device``."""
     from auditkit.environment import native_cpu_dtype
 
@@ -172,7 +172,7 @@ def _engine(
     if spec.model_task == "text-classification":
         from auditkit.engine.classifier import HFSequenceClassifier
 
-        return HFSequenceClassifier(model, tokenizer, name=spec.id)
+        return HFSequenceClassifier(model, tokenizer, name=spec.id, bytes_on_disk=bytes_on_disk)
     from auditkit.engine.hf import HFCausalLM
 
     engine = HFCausalLM(
