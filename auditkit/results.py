@@ -21,6 +21,15 @@ still load: a missing unit reads as ``None`` and an interval's old free text as 
 Direction = Literal["higher", "lower", "none"]
 Status = Literal["ok", "error"]
 
+ChartKind = Literal["per_group"]
+"""A chart a probe asks reports to draw of its metrics, beyond the by-model bars every metric
+with an interval gets:
+
+- ``per_group``: one bar chart per metric the probe reports by group (``Metric.group``) with an
+  interval, each group's bars side by side, model after model; for probes whose groups are the
+  point (bias, per-class or per-language quality).
+"""
+
 Unit = Literal[
     "share",
     "fraction",
@@ -302,6 +311,10 @@ class ProbeResult(_Frozen):
     cached: bool = False
     """Taken from the result cache, not computed in this run (``seconds`` is then the time the
     original run took)."""
+    charts: list[ChartKind] | None = None
+    """The charts the probe declares for its metrics (``Probe.charts``), so that a report draws
+    them without knowing the probe. ``None`` in results written before probes declared charts:
+    reports then fall back to their old rule."""
 
     def metric(self, name: str) -> Metric | None:
         return next((m for m in self.metrics if m.name == name), None)

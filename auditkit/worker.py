@@ -3,8 +3,10 @@
 The same ``run_model`` runs in the auditkit process (``isolation: none``), in a spawned worker
 process (the default: a crash or an out-of-memory kill then takes down that model only, and the
 process exit gives every byte of GPU memory back) or in a Ray task. Only the way messages travel
-differs: a direct call, a pipe, or a Ray streaming generator. Messages are small dataclasses of
-JSON-like data, so that any of them can carry them; the runner alone turns them into results,
+differs: a direct call, a pipe, or a Ray queue. Messages are small frozen dataclasses whose
+fields are typed values, the results' own pydantic models among them (``Metric``, ``ErrorInfo``,
+``ModelInfo``, ``SampleRecord``), all of which pickle, so any of those channels carries them.
+Each is validated once, where the worker builds it; the runner alone turns messages into results,
 progress lines and cache entries, and knows nothing of how a probe works.
 """
 
@@ -26,6 +28,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from auditkit.cache_keys import HashHint, remember_hashes
 from auditkit.probes.base import Probe, ProbeContext, Sample, probe_for
+from auditkit.results import ErrorInfo, Metric, ModelInfo, Status
+from auditkit.samples_schema import SampleRecord
 
 if TYPE_CHECKING:
     from auditkit.models.loader import LoadedModel
@@ -42,23 +46,56 @@ class ModelWork:
     hash_hints: tuple[HashHint, ...] = ()
 
 
+_RECORD_IDS = frozenset({"model_id", "probe_id"})
+"""The fields of a ``SampleRecord`` that name where it ran, which a cached sample leaves out: a
+result is reused under another model or probe id."""
+
+
 @dataclass(frozen=True)
 class ProbeOutcome:
-    """What one probe produced on one model, as plain data (``Metric`` and ``Sample`` dumps)."""
+    """What one probe produced on one model: its metrics and sample records, or its error."""
 
-    status: Literal["ok", "error"]
     seconds: float
-    metrics: list[dict[str, Any]] = field(default_factory=list)
-    samples: list[dict[str, Any]] = field(default_factory=list)
-    error: dict[str, Any] | None = None
+    metrics: list[Metric] = field(default_factory=list)
+    samples: list[SampleRecord] = field(default_factory=list)
+    """One record per scored item, as ``samples.jsonl`` gets it."""
+    error: ErrorInfo | None = None
+    """Why the probe produced no result; ``None`` when it did."""
     trace: str = ""
+    """The error's traceback, for ``errors.log``."""
+
+    @property
+    def status(self) -> Status:
+        return "ok" if self.error is None else "error"
 
     def cache_value(self) -> dict[str, Any]:
-        return {"metrics": self.metrics, "samples": self.samples, "seconds": self.seconds}
+        """The outcome as the result cache stores it: JSON data, samples without their ids.
+
+        The layout is the cache's, unchanged since entries were first written (``from_cache``
+        reads them all): metric dumps, sample fields in ``samples.jsonl`` order, seconds.
+        """
+        return {
+            "metrics": [metric.model_dump(mode="json") for metric in self.metrics],
+            # Python mode, as the line is written: a NaN score stays NaN, not null.
+            "samples": [record.model_dump(exclude=set(_RECORD_IDS)) for record in self.samples],
+            "seconds": self.seconds,
+        }
 
     @classmethod
-    def from_cache(cls, value: dict[str, Any]) -> ProbeOutcome:
-        return cls("ok", float(value["seconds"]), list(value["metrics"]), list(value["samples"]))
+    def from_cache(cls, value: dict[str, Any], *, model_id: str, probe_id: str) -> ProbeOutcome:
+        """A cached outcome, its samples recorded under ``model_id`` and ``probe_id``.
+
+        Raises ``KeyError``, ``TypeError`` or ``ValueError`` (pydantic's ``ValidationError``
+        is one) for an entry that is damaged or no longer matches the schema.
+        """
+        return cls(
+            float(value["seconds"]),
+            [Metric.model_validate(metric) for metric in value["metrics"]],
+            [
+                SampleRecord.model_validate({"model_id": model_id, "probe_id": probe_id, **sample})
+                for sample in value["samples"]
+            ],
+        )
 
 
 @dataclass(frozen=True)
@@ -68,8 +105,7 @@ class Started:
 
 @dataclass(frozen=True)
 class Loaded:
-    info: dict[str, Any]
-    """``ModelInfo`` as JSON data."""
+    info: ModelInfo
     gpus: list[str]
     """GPUs the worker saw (the auditkit process may never import torch)."""
     cuda: str | None
@@ -79,8 +115,7 @@ class Loaded:
 
 @dataclass(frozen=True)
 class LoadFailed:
-    error: dict[str, Any]
-    """``ErrorInfo`` as JSON data."""
+    error: ErrorInfo
     trace: str
 
 
@@ -136,11 +171,11 @@ def seed_everything(seed: int) -> None:
         torch.manual_seed(seed % 2**63)
 
 
-def error_info(exc: BaseException, stage: Literal["load", "probe"]) -> dict[str, Any]:
-    """``ErrorInfo`` data: the exception's class and the first line of its message."""
+def error_info(exc: BaseException, stage: Literal["load", "probe"]) -> ErrorInfo:
+    """The exception's class and the first line of its message."""
     text = str(exc).strip()
     message = text.splitlines()[0] if text else type(exc).__name__
-    return {"type": type(exc).__name__, "message": message[:500], "stage": stage}
+    return ErrorInfo(type=type(exc).__name__, message=message[:500], stage=stage)
 
 
 def format_trace(exc: BaseException) -> str:
@@ -152,6 +187,13 @@ def sample_data(sample: Sample) -> dict[str, Any]:
     a cached sample and a fresh one give the same line."""
     data: dict[str, Any] = json.loads(json.dumps(asdict(sample), ensure_ascii=False, default=str))
     return data
+
+
+def sample_record(sample: Sample, model_id: str, probe_id: str) -> SampleRecord:
+    """A probe's sample as its ``samples.jsonl`` record (``ValueError`` when it is not one)."""
+    return SampleRecord.model_validate(
+        {"model_id": model_id, "probe_id": probe_id, **sample_data(sample)}
+    )
 
 
 def _default_loader(spec: ModelSpec, device: str) -> LoadedModel:
@@ -177,7 +219,7 @@ def run_model(
     except Exception as exc:  # any load failure is an error row for this model
         emit(LoadFailed(error_info(exc, "load"), format_trace(exc)))
         return
-    emit(Loaded(loaded.info.model_dump(mode="json"), *_gpus()))
+    emit(Loaded(loaded.info, *_gpus()))
     try:
         for index in work.probe_indexes:
             emit(ProbeStarted(index))
@@ -202,20 +244,16 @@ def run_probe(
     try:
         seed_everything(seed)
         output = probe.run(context)
+        seconds = time.perf_counter() - started
+        # Inside the try: a sample that is no ``samples.jsonl`` record is this probe's error.
+        samples = [sample_record(sample, model_id, probe.spec.id) for sample in output.samples]
     except Exception as exc:  # a probe crash is an error row, not the end of the audit
         return ProbeOutcome(
-            "error",
             time.perf_counter() - started,
             error=error_info(exc, "probe"),
             trace=format_trace(exc),
         )
-    seconds = time.perf_counter() - started
-    return ProbeOutcome(
-        "ok",
-        seconds,
-        metrics=[metric.model_dump(mode="json") for metric in output.metrics],
-        samples=[sample_data(sample) for sample in output.samples],
-    )
+    return ProbeOutcome(seconds, metrics=list(output.metrics), samples=samples)
 
 
 def local_gpus() -> tuple[list[str], str | None, list[str]]:

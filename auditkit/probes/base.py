@@ -20,7 +20,7 @@ from auditkit.engine.base import EngineT, LanguageModel, engine_as
 from auditkit.files import SuitePath as SuitePath  # re-exported for probe plugins
 from auditkit.gates import GateSpec
 from auditkit.registry import Registry
-from auditkit.results import Metric, ModelInfo
+from auditkit.results import ChartKind, Metric, ModelInfo
 from auditkit.tasks import LANGUAGE_TASKS, Task
 
 PROBES: Registry[type[Probe[Any]]] = Registry("probe")
@@ -99,6 +99,9 @@ class Probe(ABC, Generic[SpecT]):
     judges: ClassVar[tuple[str, ...]] = ()
     """The judges (``auditkit.judges``) whose verdicts this probe's rates count; their cards go
     into the audit's results beside the probe."""
+    charts: ClassVar[tuple[ChartKind, ...]] = ()
+    """The charts reports draw of this probe's metrics beyond the by-model bars (see
+    ``auditkit.results.ChartKind``); saved with each result, so reports never match kinds."""
 
     def model_tasks(self) -> tuple[Task, ...]:
         """The model tasks this probe, as the suite configures it, runs on (``tasks``)."""

@@ -124,6 +124,7 @@ class Counterfactual(Probe[CounterfactualSpec]):
     """
 
     kind = "bias.counterfactual"
+    charts = ("per_group",)
     Spec = CounterfactualSpec
     judges = ("refusal",)
 
@@ -354,6 +355,7 @@ class StereotypePairs(DatasetProbe[StereotypePairsSpec, StereotypePair]):
     """
 
     kind = "bias.stereotype_pairs"
+    charts = ("per_group",)
     Spec = StereotypePairsSpec
     Item = StereotypePair
     builtin = "data/bias/stereotype_pairs.jsonl"

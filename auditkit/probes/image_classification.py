@@ -102,6 +102,7 @@ class ImageClassification(Probe[ImageClassificationSpec]):
 
     Spec = ImageClassificationSpec
     tasks = ("image-classification",)
+    charts = ("per_group",)  # recall per class
 
     def known_metrics(self) -> dict[str, bool]:
         return {

@@ -109,6 +109,7 @@ class ObjectDetection(Probe[ObjectDetectionSpec]):
 
     Spec = ObjectDetectionSpec
     tasks = ("object-detection",)
+    charts = ("per_group",)  # average precision per class
 
     def known_metrics(self) -> dict[str, bool]:
         return {

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from auditkit.metric_format import format_number, format_value, is_percentage
 from auditkit.report.charts import Bar, Point, bar_chart, finite, scatter_chart
 from auditkit.report.table import NOTE_MARK, corrected_twin, metric_label, twins_after_raw
-from auditkit.results import AuditResult, Metric, ModelResult, ProbeResult
+from auditkit.results import AuditResult, ChartKind, Metric, ModelResult, ProbeResult
 
 GIB = 2**30
 
@@ -107,9 +107,9 @@ def _bar(
 
 
 def metric_figures(result: AuditResult) -> list[ProbeFigures]:
-    """Per probe, one bar chart per whole-probe metric that has intervals; for bias probes, also
-    one per metric reported by group (each group's bars side by side, model after model)."""
-    kinds = {probe.id: probe.kind for probe in result.probes}
+    """Per probe, one bar chart per whole-probe metric that has intervals; for probes that
+    declare ``per_group`` charts, also one per metric reported by group (each group's bars side
+    by side, model after model)."""
     marks = _marks(result)
     bundles = []
     for probe_id in _probe_ids(result):
@@ -126,15 +126,39 @@ def metric_figures(result: AuditResult) -> list[ProbeFigures]:
             title = f"{probe_id}: {label} by model, with 95% intervals"
             svg = bar_chart(title, bars, percent=is_percentage(first, raw))
             figures.append(Figure(caption=f"{label} ({_direction(first)})", svg=svg))
-        if kinds.get(probe_id, "").startswith(GROUP_CHART_KINDS):
+        if "per_group" in declared_charts(result, probe_id):
             figures.extend(_group_figures(result, probe_id))
         if figures:
             bundles.append(ProbeFigures(probe_id, tuple(figures)))
     return bundles
 
 
-GROUP_CHART_KINDS = ("bias.",)
-"""Probe kinds whose per-group metrics get charts (the groups are the point of the probe)."""
+def declared_charts(result: AuditResult, probe_id: str) -> set[ChartKind]:
+    """The charts the probe declared (``ProbeResult.charts``, saved by the run that computed its
+    results), so a plugin probe charts without being installed here; for files written before
+    probes declared charts, what the legacy rule gives."""
+    declared = [
+        probe.charts
+        for model in result.models
+        if (probe := model.probe(probe_id)) is not None and probe.charts is not None
+    ]
+    if declared:
+        return {chart for charts in declared for chart in charts}
+    return _legacy_charts(result, probe_id)
+
+
+LEGACY_GROUP_CHART_KINDS = ("bias.",)
+"""Legacy path only: the probe kinds whose per-group metrics got charts in results written before
+``ProbeResult.charts`` existed. Never consulted for a file that carries the declaration."""
+
+
+def _legacy_charts(result: AuditResult, probe_id: str) -> set[ChartKind]:
+    """Legacy path: an old ``results.json`` charts as it did when it was written, by its probe's
+    kind prefix."""
+    kind = next((probe.kind for probe in result.probes if probe.id == probe_id), "")
+    return {"per_group"} if kind.startswith(LEGACY_GROUP_CHART_KINDS) else set()
+
+
 MAX_GROUP_BARS = 80
 """Bars per group chart at most; the table below the charts has every group."""
 

@@ -9,19 +9,16 @@ from typing import Any
 
 from auditkit import __version__
 from auditkit.environment import describe_environment
-from auditkit.probes.base import probe_for
+from auditkit.probes.base import PROBES, probe_for
 from auditkit.results import (
     AuditResult,
     Environment,
-    ErrorInfo,
     JudgeCard,
-    Metric,
     ModelResult,
     ProbeResult,
     ProbeSummary,
 )
 from auditkit.run.state import ModelState, RunState
-from auditkit.samples_schema import SampleRecord
 from auditkit.suite import Suite
 from auditkit.worker import ProbeOutcome, local_gpus
 
@@ -71,15 +68,8 @@ class ResultAssembler:
                 continue
             for index in range(len(self.suite.probes)):
                 outcome, _ = state.outcomes.get(index, (None, False))
-                if outcome is None or outcome.status != "ok":
-                    continue
-                probe_id = self.suite.probes[index].id
-                lines.extend(
-                    SampleRecord.model_validate(
-                        {"model_id": state.spec.id, "probe_id": probe_id, **sample}
-                    ).to_line()
-                    for sample in outcome.samples
-                )
+                if outcome is not None:
+                    lines.extend(record.to_line() for record in outcome.samples)
         return lines
 
     def _machine(self) -> Environment:
@@ -119,22 +109,26 @@ class ResultAssembler:
 
     def _probe_result(self, index: int, outcome: ProbeOutcome, cached: bool) -> ProbeResult:
         spec = self.suite.probes[index]
-        if outcome.status != "ok":
+        # What the probe's class declares now, cached result or not: a report draws these.
+        charts = list(PROBES[spec.kind].charts)
+        if outcome.error is not None:
             return ProbeResult(
                 probe_id=spec.id,
                 kind=spec.kind,
                 status="error",
                 seconds=outcome.seconds,
-                error=ErrorInfo.model_validate(outcome.error),
+                error=outcome.error,
+                charts=charts,
             )
         return ProbeResult(
             probe_id=spec.id,
             kind=spec.kind,
             status="ok",
-            metrics=[Metric.model_validate(m) for m in outcome.metrics],
+            metrics=outcome.metrics,
             n_samples=len(outcome.samples),
             seconds=outcome.seconds,
             cached=cached,
+            charts=charts,
         )
 
 

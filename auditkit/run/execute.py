@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from auditkit.cache import ResultCache
 from auditkit.progress import RunProgress
-from auditkit.results import ErrorInfo, ModelInfo
+from auditkit.results import ErrorInfo
 from auditkit.run.lines import loaded_lines, outcome_line
 from auditkit.run.state import ModelState, RunState
 from auditkit.suite import Suite
@@ -66,7 +66,7 @@ class MessageHandler:
         elif isinstance(message, Loaded):
             self._loaded(state, message)
         elif isinstance(message, LoadFailed):
-            self._load_failed(state, ErrorInfo.model_validate(message.error), message.trace)
+            self._load_failed(state, message.error, message.trace)
         elif isinstance(message, ProbeStarted):
             state.running = message.index
             probe = self.suite.probes[message.index]
@@ -92,14 +92,16 @@ class MessageHandler:
         return works
 
     def _loaded(self, state: ModelState, message: Loaded) -> None:
-        info = ModelInfo.model_validate(message.info)
+        info = message.info
         if message.gpus and self.run.worker_gpus is None:
             self.run.worker_gpus = (message.gpus, message.cuda, message.capabilities)
         if not state.loaded_here:  # a reload after a worker died keeps the first load's info
             state.loaded_here = True
             state.info = info
             if self.cache is not None and state.info_key is not None:
-                self.cache.put_info(state.info_key, state.fingerprint.key or "", message.info)
+                self.cache.put_info(
+                    state.info_key, state.fingerprint.key or "", info.model_dump(mode="json")
+                )
         for line in loaded_lines(state.spec.id, info):
             self.progress.note(line)
 
@@ -119,7 +121,7 @@ class MessageHandler:
         state.running = None
         state.pending = tuple(i for i in state.pending if i != index)
         probe = self.suite.probes[index]
-        if outcome.status == "ok":
+        if outcome.error is None:
             key = state.result_key(index)
             if self.cache is not None and key is not None:
                 self.cache.put_result(
@@ -130,8 +132,7 @@ class MessageHandler:
                     value=outcome.cache_value(),
                 )
         else:
-            error = ErrorInfo.model_validate(outcome.error)
-            self._log_error(state.spec.id, probe.id, error.message, outcome.trace)
+            self._log_error(state.spec.id, probe.id, outcome.error.message, outcome.trace)
         line = outcome_line(state.spec.id, probe.id, outcome, cached=False)
         if line is not None:
             self.progress.note(line)
@@ -141,10 +142,7 @@ class MessageHandler:
         fresh worker (``follow_ups``); a death while loading is a load error."""
         if state.running is not None:
             index = state.running
-            outcome = ProbeOutcome(
-                "error", 0.0, error={"type": "WorkerDied", "message": reason, "stage": "probe"}
-            )
-            self._probe_finished(state, index, outcome)
+            self._probe_finished(state, index, _worker_died(reason))
             if state.pending:
                 return  # a fresh worker takes the rest
         elif state.pending:
@@ -154,10 +152,7 @@ class MessageHandler:
 
     def _abandon(self, state: ModelState, message: str) -> None:
         for index in state.pending:
-            outcome = ProbeOutcome(
-                "error", 0.0, error={"type": "WorkerDied", "message": message, "stage": "probe"}
-            )
-            state.outcomes[index] = (outcome, False)
+            state.outcomes[index] = (_worker_died(message), False)
         state.pending = ()
 
     def _finish(self, state: ModelState) -> None:
@@ -169,3 +164,8 @@ class MessageHandler:
         where = f"{model_id} × {probe_id}" if probe_id else f"{model_id} (load)"
         self.progress.note(f"error: {where}: {message}")
         self.run.error_log.append(f"== {where}\n{trace or message + chr(10)}")
+
+
+def _worker_died(message: str) -> ProbeOutcome:
+    """The error row of a probe its worker never finished."""
+    return ProbeOutcome(0.0, error=ErrorInfo(type="WorkerDied", message=message, stage="probe"))

@@ -7,10 +7,8 @@ the terminal and the report agree. The rules are kept here rather than imported 
 
 from __future__ import annotations
 
-from typing import Any
-
 from auditkit.metric_format import format_value
-from auditkit.results import Metric, ModelInfo
+from auditkit.results import ModelInfo
 from auditkit.worker import ProbeOutcome
 
 HEADLINE_METRICS = 3
@@ -32,21 +30,10 @@ def loaded_lines(model_id: str, info: ModelInfo) -> list[str]:
 def outcome_line(model_id: str, probe_id: str, outcome: ProbeOutcome, cached: bool) -> str | None:
     """A finished probe's headline metrics and time (or ``cached``); ``None`` for an error,
     which is reported on its own line."""
-    if outcome.status != "ok":
+    if outcome.error is not None:
         return None
     headline = ", ".join(
-        f"{m['name']}={metric_text(m)}"
-        for m in outcome.metrics[:HEADLINE_METRICS]
-        if m.get("group") is None
+        f"{m.name}={format_value(m)}" for m in outcome.metrics[:HEADLINE_METRICS] if m.group is None
     )
     where = "cached" if cached else f"{outcome.seconds:.1f}s"
     return f"{model_id} × {probe_id}: {headline} ({where})"
-
-
-def metric_text(metric: dict[str, Any]) -> str:
-    """A metric dump as the scorecard writes it (``58.5%``, ``513.1 MiB``, ``0.551``); ``nan``
-    when it is not a valid metric."""
-    try:
-        return format_value(Metric.model_validate(metric))
-    except ValueError:
-        return "nan"

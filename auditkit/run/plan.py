@@ -21,7 +21,7 @@ from auditkit.cache_keys import (
 from auditkit.models.spec import ModelSpec
 from auditkit.probes.base import Probe
 from auditkit.progress import RunProgress
-from auditkit.results import Metric, ModelInfo
+from auditkit.results import ModelInfo
 from auditkit.run.lines import outcome_line
 from auditkit.run.state import ModelState, RunState
 from auditkit.suite import Suite
@@ -100,10 +100,9 @@ class Planner:
         value = self.cache.get_result(key)
         if value is None:
             return False
+        probe_id = self.suite.probes[index].id
         try:
-            outcome = ProbeOutcome.from_cache(value)
-            for metric in outcome.metrics:
-                Metric.model_validate(metric)
+            outcome = ProbeOutcome.from_cache(value, model_id=state.spec.id, probe_id=probe_id)
         except (KeyError, TypeError, ValueError):  # damaged or outdated: recompute it
             return False
         state.outcomes[index] = (outcome, True)
