@@ -21,13 +21,18 @@ still load: a missing unit reads as ``None`` and an interval's old free text as 
 Direction = Literal["higher", "lower", "none"]
 Status = Literal["ok", "error"]
 
-ChartKind = Literal["per_group"]
+ChartKind = Literal["per_group", "latency", "footprint"]
 """A chart a probe asks reports to draw of its metrics, beyond the by-model bars every metric
 with an interval gets:
 
 - ``per_group``: one bar chart per metric the probe reports by group (``Metric.group``) with an
   interval, each group's bars side by side, model after model; for probes whose groups are the
   point (bias, per-class or per-language quality).
+- ``latency``: the probe's ``e2e_ms_p50`` is the build's latency in the deployment view.
+- ``footprint``: the probe's ``peak_gpu_allocated_bytes`` / ``peak_rss_bytes`` and
+  ``bytes_on_disk`` are the build's memory and size in the deployment view.
+A probe declaring ``latency`` or ``footprint`` measures cost, never quality: its metrics are
+never the scorecard's quality axis.
 """
 
 Unit = Literal[

@@ -119,6 +119,7 @@ class Latency(Probe[LatencySpec]):
     """
 
     kind = "latency"
+    charts = ("latency",)  # the deployment view reads this probe's latency
     Spec = LatencySpec
     tasks = ALL_TASKS
 

@@ -104,6 +104,7 @@ class Resources(Probe[ResourcesSpec]):
     """
 
     kind = "resources"
+    charts = ("footprint",)  # the deployment view reads this probe's memory and size
     Spec = ResourcesSpec
     tasks = ALL_TASKS
 

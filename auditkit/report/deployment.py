@@ -20,10 +20,12 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from auditkit.metric_format import format_bytes, format_interval, format_value
+from auditkit.report.figures import declared_charts
 from auditkit.report.paired import agreements
 from auditkit.report.table import error_line
 from auditkit.results import (
     AuditResult,
+    ChartKind,
     Metric,
     ModelInfo,
     ModelResult,
@@ -31,15 +33,13 @@ from auditkit.results import (
     QuantizationDetail,
 )
 
-LATENCY_KIND = "latency"
 LATENCY_METRIC = "e2e_ms_p50"
 """End-to-end median time; the ``latency`` probe always reports it under this short name."""
-RESOURCES_KIND = "resources"
 GPU_MEMORY = "peak_gpu_allocated_bytes"
 HOST_MEMORY = "peak_rss_bytes"
 DISK_METRIC = "bytes_on_disk"
-PERFORMANCE_KINDS = (LATENCY_KIND, RESOURCES_KIND)
-"""Probes that measure speed and size, never quality: the headline metric is not theirs."""
+COST_CHARTS: tuple[ChartKind, ...] = ("latency", "footprint")
+"""What probes that measure speed and size declare (``Probe.charts``): never the quality axis."""
 
 FRONT_MARK = "★"
 FRONT_LEGEND = "no other build is better on every column"
@@ -177,8 +177,8 @@ def build_deployment(result: AuditResult) -> Deployment | None:
     }
     ids = {model.model_id for model in result.models}
     baseline = result.baseline if result.baseline in ids else None
-    latency_probe = _probe_of_kind(result, LATENCY_KIND)
-    resources_probe = _probe_of_kind(result, RESOURCES_KIND)
+    latency_probe = _probe_declaring(result, "latency")
+    resources_probe = _probe_declaring(result, "footprint")
     rows = []
     for model in result.models:
         if model.info is None:
@@ -271,10 +271,9 @@ def headline_metric(result: AuditResult) -> tuple[str, Metric] | None:
     the first probe in suite order that reports one (speed and size probes excluded), as
     (probe id, the metric as the first model reporting it has it). A suite with no such metric
     (a speech suite) takes its first error rate (word error rate: lower is better) instead."""
-    kinds = _kinds(result)
     for error_rate in (False, True):
         for probe_id in _probe_ids(result):
-            if kinds.get(probe_id, set()) & set(PERFORMANCE_KINDS):
+            if declared_charts(result, probe_id) & set(COST_CHARTS):
                 continue
             for model in result.models:
                 for metric in _ok_metrics(model, probe_id):
@@ -425,21 +424,9 @@ def _probe_ids(result: AuditResult) -> list[str]:
     return order
 
 
-def _kinds(result: AuditResult) -> dict[str, set[str]]:
-    """Probe id -> its kind as the suite's record and each model's result give it."""
-    kinds: dict[str, set[str]] = {}
-    for summary in result.probes:
-        kinds.setdefault(summary.id, set()).add(summary.kind)
-    for model in result.models:
-        for probe in model.probes:
-            kinds.setdefault(probe.probe_id, set()).add(probe.kind)
-    return kinds
-
-
-def _probe_of_kind(result: AuditResult, kind: str) -> str | None:
-    """The first probe of ``kind`` in suite order."""
-    kinds = _kinds(result)
-    return next((pid for pid in _probe_ids(result) if kind in kinds.get(pid, set())), None)
+def _probe_declaring(result: AuditResult, chart: ChartKind) -> str | None:
+    """The first probe in suite order that declares ``chart``."""
+    return next((pid for pid in _probe_ids(result) if chart in declared_charts(result, pid)), None)
 
 
 def _ok_metrics(model: ModelResult, probe_id: str | None) -> list[Metric]:

@@ -152,11 +152,24 @@ LEGACY_GROUP_CHART_KINDS = ("bias.",)
 ``ProbeResult.charts`` existed. Never consulted for a file that carries the declaration."""
 
 
+LEGACY_COST_KINDS: dict[str, ChartKind] = {"latency": "latency", "resources": "footprint"}
+"""Legacy path only: the probe kinds that measured latency and footprint before they declared
+it."""
+
+
 def _legacy_charts(result: AuditResult, probe_id: str) -> set[ChartKind]:
     """Legacy path: an old ``results.json`` charts as it did when it was written, by its probe's
     kind prefix."""
-    kind = next((probe.kind for probe in result.probes if probe.id == probe_id), "")
-    return {"per_group"} if kind.startswith(LEGACY_GROUP_CHART_KINDS) else set()
+    kinds = {probe.kind for probe in result.probes if probe.id == probe_id}
+    if not kinds:  # results assembled without the suite's record of its probes
+        kinds = {p.kind for m in result.models if (p := m.probe(probe_id)) is not None}
+    charts: set[ChartKind] = set()
+    for kind in kinds:
+        if kind.startswith(LEGACY_GROUP_CHART_KINDS):
+            charts.add("per_group")
+        if kind in LEGACY_COST_KINDS:
+            charts.add(LEGACY_COST_KINDS[kind])
+    return charts
 
 
 MAX_GROUP_BARS = 80
