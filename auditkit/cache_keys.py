@@ -30,9 +30,8 @@ from typing import Any
 
 import auditkit
 from auditkit.files import sha256_file
-from auditkit.models.checkpoint import CT2_WEIGHT_FILE
-from auditkit.models.metadata import PICKLE_WEIGHT_SUFFIXES
-from auditkit.models.spec import ModelSource, ModelSpec
+from auditkit.models.checkpoint import files_loading_reads
+from auditkit.models.spec import ModelSpec
 from auditkit.probes.base import Probe
 
 KEY_VERSION = 1
@@ -161,7 +160,7 @@ class ModelFingerprint:
 def fingerprint(spec: ModelSpec) -> ModelFingerprint:
     """The model's key (see the module docstring) and the file hashes it rests on."""
     try:
-        paths = _model_paths(spec)
+        paths = files_loading_reads(spec)
         hashed = [(role, path, sha256_file(path)) for role, path in paths]
     except Exception:  # unknown before loading: the loader reports the real problem
         return ModelFingerprint(None)
@@ -187,56 +186,3 @@ def remember_hashes(hints: Iterable[HashHint]) -> None:
 
     for path, size, mtime_ns, sha in hints:
         files._sha256_memo[(path, size, mtime_ns)] = sha
-
-
-def _model_paths(spec: ModelSpec) -> list[tuple[str, Path]]:
-    """(role, path) of every file that loading ``spec`` reads."""
-    source = spec.parsed_source
-    if source.kind == "mock":
-        return []
-    if source.kind == "peft":
-        assert source.path is not None
-        base = spec.parsed_base or _adapter_base(source.path)
-        adapter = [("adapter", path) for _, path in _folder_files(source.path, spec)]
-        return [*adapter, *_source_paths(base, spec)]
-    return _source_paths(source, spec)
-
-
-def _source_paths(source: ModelSource, spec: ModelSpec) -> list[tuple[str, Path]]:
-    if source.path is not None and source.path.is_file():
-        return [("model", source.path)]
-    if source.path is not None:
-        return _folder_files(source.path, spec)
-    if source.kind == "hf":
-        return _folder_files(_hub_snapshot(source.target, spec), spec)
-    raise ValueError(f"no files for {source.kind}:{source.target}")
-
-
-def _folder_files(folder: Path, spec: ModelSpec) -> list[tuple[str, Path]]:
-    """Every file at the top of a model folder that loading may read.
-
-    Pickle weights count only when the suite allows them; hidden files never do.
-    """
-    if not folder.is_dir():
-        raise FileNotFoundError(folder)
-    skipped = set() if spec.allow_pickle else set(PICKLE_WEIGHT_SUFFIXES)
-    kept = {CT2_WEIGHT_FILE} if spec.runtime == "ctranslate2" else set()  # not a pickle
-    return [
-        ("model", path)
-        for path in sorted(folder.iterdir())
-        if path.is_file()
-        and not path.name.startswith(".")
-        and (path.suffix not in skipped or path.name in kept)
-    ]
-
-
-def _adapter_base(adapter: Path) -> ModelSource:
-    config = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
-    return ModelSource.parse(f"hf:{config['base_model_name_or_path']}", adapter)
-
-
-def _hub_snapshot(repo_id: str, spec: ModelSpec) -> Path:
-    """The local copy of a hub model, if one was downloaded before; never reaches the network."""
-    from huggingface_hub import snapshot_download
-
-    return Path(snapshot_download(repo_id, revision=spec.revision, local_files_only=True))

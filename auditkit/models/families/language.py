@@ -9,19 +9,17 @@ ONNX export) and run behind ``HFCausalLM`` or ``OrtCausalLM``; text classifiers 
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from auditkit.errors import ModelLoadError
-from auditkit.models.checkpoint import Checkpoint, locate_checkpoint
+from auditkit.models.checkpoint import Checkpoint, adapter_base, locate_checkpoint
 from auditkit.models.gguf_cache import load_gguf
 from auditkit.models.loaded import LoadedModel
 from auditkit.models.loader import register_builder
 from auditkit.models.metadata import card_license, describe_files, weight_files
-from auditkit.models.spec import BNB_SCHEMES, ModelSource, ModelSpec
+from auditkit.models.spec import BNB_SCHEMES, ModelSpec
 from auditkit.results import ModelInfo
 
 if TYPE_CHECKING:
@@ -42,7 +40,7 @@ def load_transformers(spec: ModelSpec, device: str, started: float) -> LoadedMod
     if source.kind == "peft":
         assert source.path is not None
         adapter = source.path
-        source = spec.parsed_base or _adapter_base(source.path)
+        source = spec.parsed_base or adapter_base(source.path)
     checkpoint = locate_checkpoint(spec, source)
     model, tokenizer = _from_pretrained(spec, checkpoint, device)
     license_id, license_source = checkpoint.license, checkpoint.license_source
@@ -180,17 +178,6 @@ def _engine(
     )
     engine.check_packing()  # once, at load, so that its outcome is part of the model's info
     return engine
-
-
-def _adapter_base(adapter: Path) -> ModelSource:
-    config = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
-    base = config.get("base_model_name_or_path")
-    if not base:
-        raise ModelLoadError(f"{adapter}/adapter_config.json names no base model; set 'base:'")
-    try:
-        return ModelSource.parse(f"hf:{base}", adapter)
-    except ValueError as exc:
-        raise ModelLoadError(f"adapter base model: {exc}") from None
 
 
 def _from_pretrained(
