@@ -15,8 +15,8 @@ from typing import Any
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from auditkit.engine.base import DeviceOutOfMemory, ProgressCallback, TimedBatch
-from auditkit.engine.hf_perf import ordinary_token_ids, synthetic_prompts
+from auditkit.engine.base import ProgressCallback, TimedBatch
+from auditkit.engine.hf_perf import ordinary_token_ids, synthetic_prompts, timed_call
 from auditkit.engine.timing import Clock
 from auditkit.engine.torch_resources import TorchResources
 
@@ -105,20 +105,12 @@ class HFSequenceClassifier(TorchResources):
         texts = self.timing_texts(batch_size, seed=seed)
         kept = self.batch_size
         self.batch_size = max(kept, batch_size)  # the whole batch in one call, as asked
-        out_of_memory = False
         try:
-            clock.sync()
-            start = clock.now()
-            self.classify(texts)
-            clock.sync()
-            end = clock.now()
-        except torch.OutOfMemoryError:
-            out_of_memory = True
+            _, start, end = timed_call(
+                clock,
+                lambda: self.classify(texts),
+                f"batch {batch_size} × {TIMING_TOKENS}-token texts does not fit in device memory",
+            )
         finally:
             self.batch_size = kept
-        if out_of_memory:
-            torch.cuda.empty_cache()
-            raise DeviceOutOfMemory(
-                f"batch {batch_size} × {TIMING_TOKENS}-token texts does not fit in device memory"
-            )
         return TimedBatch(batch_size=batch_size, units=float(batch_size), seconds=end - start)

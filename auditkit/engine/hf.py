@@ -25,8 +25,6 @@ from transformers import (
 
 from auditkit.engine import hf_perf
 from auditkit.engine.base import (
-    DeviceMemory,
-    Footprint,
     GenerationRequest,
     Loglikelihood,
     LoglikelihoodRequest,
@@ -53,13 +51,15 @@ from auditkit.engine.hf_precision import (
 from auditkit.engine.hf_tokens import Tokenization, config_max_length
 from auditkit.engine.sampling import SamplingRequest
 from auditkit.engine.timing import Clock, TimedRun
+from auditkit.engine.torch_resources import TorchResources
 
 PACKING_ATTENTION = ("sdpa", "eager")
 """Attention implementations known to apply a custom 4-D mask as given."""
 
 
-class HFCausalLM(Tokenization):
-    """A ``LanguageModel`` over a loaded transformers model and its tokenizer."""
+class HFCausalLM(Tokenization, TorchResources):
+    """A ``LanguageModel`` over a loaded transformers model and its tokenizer; its resource
+    readings (``clock``, ``footprint``, peak memory, energy) are ``TorchResources``'."""
 
     def __init__(
         self,
@@ -89,7 +89,6 @@ class HFCausalLM(Tokenization):
         self.generation_batch_size = batch_size or generation_batch_size
         self.fast = fast
         self.bytes_on_disk = bytes_on_disk
-        self.device = next(model.parameters()).device
         if logits_budget is None:
             logits_budget = 2**26 if self.device.type == "cpu" else 2**28
         self.logits_budget = logits_budget
@@ -287,32 +286,16 @@ class HFCausalLM(Tokenization):
         results: list[Loglikelihood | None] = [None] * len(rows)
         order = sorted(range(len(rows)), key=lambda i: -len(rows[i][0]))
         with torch.inference_mode():
-            for batch in self._batches(order, [len(t) - 1 for t, _ in rows]):
+            lengths = [len(t) - 1 for t, _ in rows]
+            for batch in budget_batches(order, lengths, self.batch_tokens, self.max_batch_size):
                 inputs = [rows[i][0][:-1] for i in batch]
                 targets = [rows[i][0][-rows[i][1] :] for i in batch]
                 logprobs = self._continuation_logprobs(inputs, [len(t) for t in targets])
                 for i, row_logprobs, target in zip(batch, logprobs, targets, strict=True):
-                    target_ids = torch.tensor(target, device=row_logprobs.device)
-                    picked = row_logprobs.gather(-1, target_ids[:, None]).squeeze(-1)
-                    greedy = bool((row_logprobs.argmax(-1) == target_ids).all())
-                    results[i] = Loglikelihood(float(picked.double().sum()), greedy, len(target))
+                    results[i] = score_target(row_logprobs, target)
                 if progress:
                     progress(len(batch))
         return [r for r in results if r is not None]
-
-    def _batches(self, order: list[int], lengths: list[int]) -> Iterator[list[int]]:
-        """Group indices, longest first, so that rows × longest row fits the token budget."""
-        batch: list[int] = []
-        for index in order:
-            longest = lengths[batch[0]] if batch else lengths[index]
-            if batch and (
-                (len(batch) + 1) * longest > self.batch_tokens or len(batch) >= self.max_batch_size
-            ):
-                yield batch
-                batch = []
-            batch.append(index)
-        if batch:
-            yield batch
 
     def _left_padded(self, inputs: Sequence[Sequence[int]]) -> dict[str, torch.Tensor]:
         width = max(len(ids) for ids in inputs)
@@ -368,10 +351,7 @@ class HFCausalLM(Tokenization):
 
         return HFSampler(self).run(requests, progress)
 
-    # -- speed and footprint (the PerformanceModel capability) --------------------------------
-
-    def clock(self) -> Clock:
-        return hf_perf.device_clock(self.device)
+    # -- speed (the PerformanceModel capability; footprint and memory from TorchResources) ----
 
     def timed_generate(
         self, batch_size: int, prompt_tokens: int, new_tokens: int, clock: Clock, *, seed: int = 0
@@ -382,21 +362,10 @@ class HFCausalLM(Tokenization):
             prompts,
             new_tokens,
             clock,
-            pad_token_id=self.pad_token_id,
-            eos_token_id=self.tokenizer.eos_token_id,
+            config=hf_perf.exact_greedy_config(
+                new_tokens, pad_token_id=self.pad_token_id, eos_token_id=self.tokenizer.eos_token_id
+            ),
         )
-
-    def footprint(self) -> Footprint:
-        return hf_perf.model_footprint(self.model, self.bytes_on_disk)
-
-    def reset_peak_memory(self) -> None:
-        hf_perf.reset_peak_memory(self.device)
-
-    def peak_memory(self) -> DeviceMemory:
-        return hf_perf.peak_memory(self.device)
-
-    def energy_joules(self) -> float | None:
-        return hf_perf.energy_joules(self.device)
 
 
 class _CompareAsItRuns(Exception):
@@ -411,3 +380,30 @@ def _nothing() -> Iterator[None]:
 def _chunks(items: list[PackedRow], size: int) -> Iterator[list[PackedRow]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def budget_batches(
+    order: list[int], lengths: Sequence[int], batch_tokens: int, max_batch_size: int
+) -> Iterator[list[int]]:
+    """The indices in ``order`` (longest first) in consecutive groups, each as large as it can be
+    with rows × its first (longest) row's ``lengths`` within ``batch_tokens`` and at most
+    ``max_batch_size`` rows."""
+    batch: list[int] = []
+    for index in order:
+        longest = lengths[batch[0]] if batch else lengths[index]
+        if batch and ((len(batch) + 1) * longest > batch_tokens or len(batch) >= max_batch_size):
+            yield batch
+            batch = []
+        batch.append(index)
+    if batch:
+        yield batch
+
+
+def score_target(logprobs: torch.Tensor, target: Sequence[int]) -> Loglikelihood:
+    """``target``'s log-likelihood from ``logprobs`` (one log-softmax row per target token):
+    the sum of its tokens' log-probabilities (in float64), greedy when every token is its row's
+    argmax."""
+    ids = torch.tensor(target, device=logprobs.device)
+    picked = logprobs.gather(-1, ids[:, None]).squeeze(-1)
+    greedy = bool((logprobs.argmax(-1) == ids).all())
+    return Loglikelihood(float(picked.double().sum()), greedy, len(target))

@@ -31,43 +31,96 @@ def generate_greedy(
     """Greedy continuations of each prompt, cut at the first stop string: left-padded batches
     through ``generate()``, one call per distinct (max_new_tokens, stop) setting, stopping a row
     as soon as its new text holds a stop string (``hf_stop``)."""
-    outputs: list[str | None] = [None] * len(requests)
     encoded = [engine.encode(r.prompt) for r in requests]
-    order = sorted(range(len(requests)), key=lambda i: -len(encoded[i]))
-    size = engine.generation_batch_size
-    for start in range(0, len(order), size):
-        chunk = order[start : start + size]
-        # One generate() call per distinct (max_new_tokens, stop) setting in the chunk.
+
+    def decode_group(members: list[int], max_new_tokens: int, stop: tuple[str, ...]) -> list[str]:
+        prompt_ids = [encoded[i][-(engine.max_length - max_new_tokens) :] for i in members]
+        batch = engine._left_padded(prompt_ids)
+        batch.pop("position_ids", None)  # generate() derives them from the mask
+        config = GenerationConfig(
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            pad_token_id=engine.pad_token_id,
+            eos_token_id=engine.tokenizer.eos_token_id,
+        )
+        width = batch["input_ids"].shape[1]
+        criteria = StoppingCriteriaList(
+            [StopInNewText(engine.tokenizer, width, stop, engine.stop_candidates(stop))]
+            if stop
+            else []
+        )
+        with torch.inference_mode(), float64_attention(engine.exact_attention):
+            generated = engine.model.generate(
+                **batch, generation_config=config, stopping_criteria=criteria
+            )
+        new_tokens = generated[:, batch["input_ids"].shape[1] :].tolist()
+        return list(engine.tokenizer.batch_decode(new_tokens, skip_special_tokens=True))
+
+    lengths = [len(ids) for ids in encoded]
+    return greedy_in_groups(requests, lengths, engine.generation_batch_size, decode_group, progress)
+
+
+def greedy_in_groups(
+    requests: Sequence[GenerationRequest],
+    lengths: Sequence[int],
+    batch_size: int,
+    decode_group: Callable[[list[int], int, tuple[str, ...]], list[str]],
+    progress: ProgressCallback | None,
+) -> list[str]:
+    """The batching of greedy generation, shared by the causal and encoder-decoder engines:
+    requests longest prompt (``lengths``) first, in chunks of ``batch_size``, and in a chunk one
+    ``decode_group(members, max_new_tokens, stop)`` call (one ``generate()``) per distinct
+    (max_new_tokens, stop) setting; each text is cut at its first stop string."""
+    outputs: list[str] = [""] * len(requests)
+    order = sorted(range(len(requests)), key=lambda i: -lengths[i])
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
         groups: dict[tuple[int, tuple[str, ...]], list[int]] = {}
         for i in chunk:
             groups.setdefault((requests[i].max_new_tokens, requests[i].stop), []).append(i)
         for (max_new_tokens, stop), members in groups.items():
-            prompt_ids = [encoded[i][-(engine.max_length - max_new_tokens) :] for i in members]
-            batch = engine._left_padded(prompt_ids)
-            batch.pop("position_ids", None)  # generate() derives them from the mask
-            config = GenerationConfig(
-                max_new_tokens=max_new_tokens,
-                do_sample=False,
-                pad_token_id=engine.pad_token_id,
-                eos_token_id=engine.tokenizer.eos_token_id,
-            )
-            width = batch["input_ids"].shape[1]
-            criteria = StoppingCriteriaList(
-                [StopInNewText(engine.tokenizer, width, stop, engine.stop_candidates(stop))]
-                if stop
-                else []
-            )
-            with torch.inference_mode(), float64_attention(engine.exact_attention):
-                generated = engine.model.generate(
-                    **batch, generation_config=config, stopping_criteria=criteria
-                )
-            new_tokens = generated[:, batch["input_ids"].shape[1] :].tolist()
-            texts = engine.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+            texts = decode_group(members, max_new_tokens, stop)
             for i, text in zip(members, texts, strict=True):
                 outputs[i] = cut_at_stop(text, stop)
         if progress:
             progress(len(chunk))
-    return [o if o is not None else "" for o in outputs]
+    return outputs
+
+
+def sample_in_batches(
+    requests: Sequence[SamplingRequest],
+    lengths: Sequence[int],
+    rows_per_batch: int,
+    decode_rows: Callable[[list[tuple[int, int]], int], list[str]],
+    progress: ProgressCallback | None,
+) -> list[list[str]]:
+    """The batching of seeded sampling, shared by the causal and encoder-decoder engines: one
+    row per (request, sample), longest prompt (``lengths``) first, at most ``rows_per_batch``
+    rows per ``decode_rows(rows, max_new_tokens)`` call, a batch ending where max_new_tokens
+    changes (``generate()`` takes one). Each text is cut at its request's first stop string;
+    ``progress`` counts requests whose samples are all done."""
+    rows = sorted(
+        ((i, j) for i, r in enumerate(requests) for j in range(r.n)),
+        key=lambda row: (-lengths[row[0]], row),
+    )
+    texts: dict[tuple[int, int], str] = {}
+    start = 0
+    while start < len(rows):
+        length = requests[rows[start][0]].max_new_tokens
+        end = start
+        while (
+            end < len(rows)
+            and end - start < rows_per_batch
+            and requests[rows[end][0]].max_new_tokens == length
+        ):
+            end += 1
+        batch = rows[start:end]
+        for row, text in zip(batch, decode_rows(batch, length), strict=True):
+            texts[row] = cut_at_stop(text, requests[row[0]].stop)
+        if progress:
+            progress(len({i for i, j in batch if j == requests[i].n - 1}))
+        start = end
+    return [[texts[(i, j)] for j in range(r.n)] for i, r in enumerate(requests)]
 
 
 ROWS_PER_BATCH = 64
@@ -95,32 +148,13 @@ class HFSampler:
             list(self.engine.encode(r.prompt))[-max(1, limit - r.max_new_tokens) :]
             for r in requests
         ]
-        # One row per (request, sample); longest prompts first so batches pad little.
-        rows = sorted(
-            ((i, j) for i, r in enumerate(requests) for j in range(r.n)),
-            key=lambda row: (-len(encoded[row[0]]), row),
+        return sample_in_batches(
+            requests,
+            [len(ids) for ids in encoded],
+            self.rows_per_batch,
+            lambda batch, length: self._generate(batch, requests, encoded, length),
+            progress,
         )
-        texts: dict[tuple[int, int], str] = {}
-        start = 0
-        while start < len(rows):
-            # A batch shares one max_new_tokens (generate() takes one); split where it changes.
-            length = requests[rows[start][0]].max_new_tokens
-            end = start
-            while (
-                end < len(rows)
-                and end - start < self.rows_per_batch
-                and requests[rows[end][0]].max_new_tokens == length
-            ):
-                end += 1
-            batch = rows[start:end]
-            outputs = self._generate(batch, requests, encoded, length)
-            for row, text in zip(batch, outputs, strict=True):
-                texts[row] = cut_at_stop(text, requests[row[0]].stop)
-            if progress:
-                finished = {i for i, j in batch if j == requests[i].n - 1}
-                progress(len(finished))
-            start = end
-        return [[texts[(i, j)] for j in range(r.n)] for i, r in enumerate(requests)]
 
     def _generate(
         self,

@@ -1,5 +1,6 @@
-"""Speed and footprint measurements of a transformers model: the work behind ``HFCausalLM``'s
-``timed_generate``, ``footprint``, ``peak_memory`` and ``energy_joules``.
+"""Speed and footprint measurements of a transformers model: the work behind the engines'
+``timed_generate`` and ``timed_batch`` (``timed_call``), ``footprint``, ``peak_memory`` and
+``energy_joules``.
 
 Accelerator memory comes from torch's caching allocator; per-process memory and the energy
 counter come from NVML when the ``pynvml`` module (package ``nvidia-ml-py``) is installed, and are
@@ -9,7 +10,8 @@ absent otherwise.
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import torch
 from transformers import (
@@ -22,6 +24,8 @@ from transformers import (
 
 from auditkit.engine.base import DeviceMemory, DeviceOutOfMemory, Footprint
 from auditkit.engine.timing import Clock, CudaEventClock, PerfCounterClock, TimedRun
+
+ResultT = TypeVar("ResultT")
 
 
 def device_clock(device: torch.device) -> Clock:
@@ -58,53 +62,54 @@ class FirstTokenTimer(LogitsProcessor):
         return scores
 
 
-def timed_generate(
-    model: PreTrainedModel,
-    prompts: torch.Tensor,
-    new_tokens: int,
-    clock: Clock,
-    *,
-    pad_token_id: int,
-    eos_token_id: int | None,
-) -> TimedRun:
-    """Greedy generation of exactly ``new_tokens`` tokens per prompt, timed with ``clock``.
-
-    ``min_new_tokens = max_new_tokens`` suppresses end-of-sequence, so every run does the same
-    work whatever the model predicts.
-    """
-    device = next(model.parameters()).device
-    batch_size, prompt_tokens = prompts.shape
-    inputs = prompts.to(device)
-    config = GenerationConfig(
+def exact_greedy_config(
+    new_tokens: int, *, pad_token_id: int, eos_token_id: int | None
+) -> GenerationConfig:
+    """Greedy decoding of exactly ``new_tokens`` tokens: ``min_new_tokens = max_new_tokens``
+    suppresses end-of-sequence, so every run does the same work whatever the model predicts."""
+    return GenerationConfig(
         max_new_tokens=new_tokens,
         min_new_tokens=new_tokens,
         do_sample=False,
         pad_token_id=pad_token_id,
         eos_token_id=eos_token_id,
     )
+
+
+def timed_generate(
+    model: PreTrainedModel,
+    prompts: torch.Tensor,
+    new_tokens: int,
+    clock: Clock,
+    *,
+    config: GenerationConfig,
+) -> TimedRun:
+    """Generation of exactly ``new_tokens`` tokens per prompt with ``config`` (which must ask
+    for exactly that many, as ``exact_greedy_config`` does), timed with ``clock``.
+
+    Causal models and encoder-decoders alike: an encoder-decoder reads the prompts in its encoder
+    and its output rows are the decoder's, whose first token (the decoder start token) is not
+    generated; a causal model's rows begin with the prompt. Prefill lasts until the first new
+    token's logits exist (``FirstTokenTimer``).
+    """
+    device = next(model.parameters()).device
+    batch_size, prompt_tokens = prompts.shape
+    inputs = prompts.to(device)
     timer = FirstTokenTimer(clock)
-    out_of_memory = False
-    try:
-        with torch.inference_mode():
-            clock.sync()
-            start = clock.now()
-            output = model.generate(  # type: ignore[operator]
+    with torch.inference_mode():
+        output, start, end = timed_call(
+            clock,
+            lambda: model.generate(  # type: ignore[operator]
                 inputs,
                 attention_mask=torch.ones_like(inputs),
                 generation_config=config,
                 logits_processor=LogitsProcessorList([timer]),
-            )
-            clock.sync()
-            end = clock.now()
-    except torch.OutOfMemoryError:
-        out_of_memory = True
-    if out_of_memory:
-        torch.cuda.empty_cache()
-        raise DeviceOutOfMemory(
+            ),
             f"batch {batch_size} × {prompt_tokens} prompt tokens + {new_tokens} new tokens "
-            "does not fit in device memory"
+            "does not fit in device memory",
         )
-    generated = output.shape[1] - prompt_tokens
+    given = 1 if model.config.is_encoder_decoder else prompt_tokens
+    generated = output.shape[1] - given
     if generated != new_tokens or timer.first is None:
         raise RuntimeError(f"generation made {generated} tokens instead of {new_tokens}")
     return TimedRun(
@@ -114,6 +119,28 @@ def timed_generate(
         prefill_seconds=timer.first - start,
         total_seconds=end - start,
     )
+
+
+def timed_call(
+    clock: Clock, call: Callable[[], ResultT], too_big: str
+) -> tuple[ResultT, float, float]:
+    """(``call()``'s result, start, end): the call between two readings of ``clock``, each after
+    the device has finished its queued work. Running out of device memory raises
+    ``DeviceOutOfMemory(too_big)`` once the failed call's tensors are released (outside the
+    ``except`` block, whose traceback holds them) and the allocator's cache is emptied."""
+    out_of_memory = False
+    try:
+        clock.sync()
+        start = clock.now()
+        result = call()
+        clock.sync()
+        end = clock.now()
+    except torch.OutOfMemoryError:
+        out_of_memory = True
+    if out_of_memory:
+        torch.cuda.empty_cache()
+        raise DeviceOutOfMemory(too_big)
+    return result, start, end
 
 
 def model_footprint(model: PreTrainedModel, bytes_on_disk: int | None) -> Footprint:

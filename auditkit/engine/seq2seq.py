@@ -15,7 +15,7 @@ and in any batch (T5's attention, with its position bias, stays in float32: see
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -27,6 +27,7 @@ from auditkit.engine.base import (
     LoglikelihoodRequest,
     ProgressCallback,
 )
+from auditkit.engine.hf import budget_batches, score_target
 from auditkit.engine.hf_perf import ordinary_token_ids
 from auditkit.engine.hf_precision import (
     float32_head,
@@ -177,39 +178,20 @@ class HFSeq2SeqLM(TorchResources):
             history = history[max(0, len(history) - (limit - 1)) :]
             shaped.append((row.source, [self.decoder_start_token_id, *history], target))
         results: list[Loglikelihood | None] = [None] * len(shaped)
-        order = sorted(range(len(shaped)), key=lambda i: -(len(shaped[i][0]) + len(shaped[i][1])))
+        lengths = [len(source) + len(decoder) for source, decoder, _ in shaped]
+        order = sorted(range(len(shaped)), key=lambda i: -lengths[i])
         with torch.inference_mode(), float64_attention(self.exact_attention):
-            for batch in self._batches(order, shaped):
+            for batch in budget_batches(order, lengths, self.batch_tokens, self.max_batch_size):
                 logprobs = self._decoder_logprobs(
                     [shaped[i][0] for i in batch], [shaped[i][1] for i in batch]
                 )
                 for row_logprobs, i in zip(logprobs, batch, strict=True):
                     _, decoder, target = shaped[i]
                     at = row_logprobs[len(decoder) - len(target) : len(decoder)]
-                    ids = torch.tensor(target, device=at.device)
-                    picked = at.gather(-1, ids[:, None]).squeeze(-1)
-                    greedy = bool((at.argmax(-1) == ids).all())
-                    results[i] = Loglikelihood(float(picked.double().sum()), greedy, len(target))
+                    results[i] = score_target(at, target)
                 if progress:
                     progress(len(batch))
         return [r for r in results if r is not None]
-
-    def _batches(
-        self, order: list[int], shaped: list[tuple[list[int], list[int], list[int]]]
-    ) -> Iterator[list[int]]:
-        """Indices in ``order`` (longest first), grouped so that rows × longest row fits
-        ``batch_tokens`` and no batch has more than ``max_batch_size`` rows."""
-        batch: list[int] = []
-        for index in order:
-            longest = len(shaped[batch[0]][0]) + len(shaped[batch[0]][1]) if batch else 0
-            if batch and (
-                (len(batch) + 1) * longest > self.batch_tokens or len(batch) >= self.max_batch_size
-            ):
-                yield batch
-                batch = []
-            batch.append(index)
-        if batch:
-            yield batch
 
     def _decoder_logprobs(
         self, sources: Sequence[list[int]], decoders: Sequence[list[int]]

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 import torch
 from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteriaList
 
-from auditkit.engine.base import DeviceOutOfMemory, GenerationRequest, ProgressCallback, cut_at_stop
-from auditkit.engine.hf_perf import FirstTokenTimer, synthetic_prompts
+from auditkit.engine import hf_perf
+from auditkit.engine.base import GenerationRequest, ProgressCallback
+from auditkit.engine.hf_generate import greedy_in_groups, sample_in_batches
+from auditkit.engine.hf_perf import synthetic_prompts
 from auditkit.engine.hf_precision import float64_attention
 from auditkit.engine.hf_stop import StopInNewText
 from auditkit.engine.sampling import SamplingRequest, SeededSampler, derive_seed
@@ -37,25 +39,16 @@ def generate_greedy(
     """Greedy decoding of each prompt (read by the encoder), one ``generate()`` call per
     distinct (max_new_tokens, stop) setting in a batch, a row stopped as soon as its new text
     holds a stop string (``hf_stop``) and cut before it."""
-    outputs: list[str] = [""] * len(requests)
     sources = [engine.encode_source(r.prompt) for r in requests]
-    order = sorted(range(len(requests)), key=lambda i: -len(sources[i]))
-    size = engine.generation_batch_size
-    for start in range(0, len(order), size):
-        chunk = order[start : start + size]
-        groups: dict[tuple[int, tuple[str, ...]], list[int]] = {}
-        for i in chunk:
-            groups.setdefault((requests[i].max_new_tokens, requests[i].stop), []).append(i)
-        for (max_new_tokens, stop), members in groups.items():
-            candidates = engine.text.stop_candidates(stop)
-            # The decoder's rows start with its start token: new text begins at column 1.
-            criteria = [StopInNewText(engine.tokenizer, 1, stop, candidates)] if stop else []
-            texts = decode(engine, [sources[i] for i in members], max_new_tokens, [], criteria)
-            for i, text in zip(members, texts, strict=True):
-                outputs[i] = cut_at_stop(text, stop)
-        if progress:
-            progress(len(chunk))
-    return outputs
+
+    def decode_group(members: list[int], max_new_tokens: int, stop: tuple[str, ...]) -> list[str]:
+        candidates = engine.text.stop_candidates(stop)
+        # The decoder's rows start with its start token: new text begins at column 1.
+        criteria = [StopInNewText(engine.tokenizer, 1, stop, candidates)] if stop else []
+        return decode(engine, [sources[i] for i in members], max_new_tokens, [], criteria)
+
+    lengths = [len(source) for source in sources]
+    return greedy_in_groups(requests, lengths, engine.generation_batch_size, decode_group, progress)
 
 
 def sample_seeded(
@@ -65,34 +58,17 @@ def sample_seeded(
 ) -> list[list[str]]:
     """``n`` samples per request; ``progress`` counts requests whose samples are all done."""
     sources = [engine.encode_source(r.prompt) for r in requests]
-    rows = sorted(
-        ((i, j) for i, r in enumerate(requests) for j in range(r.n)),
-        key=lambda row: (-len(sources[row[0]]), row),
-    )
-    texts: dict[tuple[int, int], str] = {}
-    start = 0
-    while start < len(rows):
-        length = requests[rows[start][0]].max_new_tokens  # generate() takes one per call
-        end = start
-        while (
-            end < len(rows)
-            and end - start < ROWS_PER_SAMPLING_BATCH
-            and requests[rows[end][0]].max_new_tokens == length
-        ):
-            end += 1
-        batch = rows[start:end]
+
+    def decode_rows(batch: list[tuple[int, int]], length: int) -> list[str]:
         generators = [
             torch.Generator(device=engine.device).manual_seed(derive_seed(requests[i].seed, j))
             for i, j in batch
         ]
         sampler = SeededSampler([requests[i] for i, _ in batch], generators)
-        outputs = decode(engine, [sources[i] for i, _ in batch], length, [sampler], [])
-        for (i, j), text in zip(batch, outputs, strict=True):
-            texts[(i, j)] = cut_at_stop(text, requests[i].stop)
-        if progress:
-            progress(len({i for i, j in batch if j == requests[i].n - 1}))
-        start = end
-    return [[texts[(i, j)] for j in range(r.n)] for i, r in enumerate(requests)]
+        return decode(engine, [sources[i] for i, _ in batch], length, [sampler], [])
+
+    lengths = [len(source) for source in sources]
+    return sample_in_batches(requests, lengths, ROWS_PER_SAMPLING_BATCH, decode_rows, progress)
 
 
 def greedy_config(
@@ -149,7 +125,7 @@ def timed_generate(
     """Greedily generate exactly ``new_tokens`` decoder tokens for ``batch_size`` synthetic
     encoder inputs of exactly ``prompt_tokens`` ordinary token ids (drawn from ``seed``), timed
     with ``clock``. Prefill is the encoder pass plus the first decoder step: until the first
-    new token's logits exist (``hf_perf``'s first-token timer)."""
+    new token's logits exist (``hf_perf.timed_generate``)."""
     if prompt_tokens < 1 or new_tokens < 1 or batch_size < 1:
         raise ValueError("batch size, prompt tokens and new tokens must be positive")
     if max(prompt_tokens, new_tokens + 1) > engine.max_length:
@@ -158,36 +134,5 @@ def timed_generate(
             f"window of {engine.max_length} tokens"
         )
     prompts = synthetic_prompts(engine.ordinary_ids(), batch_size, prompt_tokens, seed)
-    inputs = prompts.to(engine.device)
-    timer = FirstTokenTimer(clock)
-    out_of_memory = False
-    try:
-        with torch.inference_mode():
-            clock.sync()
-            start = clock.now()
-            output = engine.model.generate(
-                input_ids=inputs,
-                attention_mask=torch.ones_like(inputs),
-                generation_config=greedy_config(engine, new_tokens, exact=True),
-                logits_processor=LogitsProcessorList([timer]),
-            )
-            clock.sync()
-            end = clock.now()
-    except torch.OutOfMemoryError:
-        out_of_memory = True
-    if out_of_memory:
-        torch.cuda.empty_cache()
-        raise DeviceOutOfMemory(
-            f"batch {batch_size} × {prompt_tokens} prompt tokens + {new_tokens} new tokens "
-            "does not fit in device memory"
-        )
-    generated = output.shape[1] - 1  # the decoder start token is not generated
-    if generated != new_tokens or timer.first is None:
-        raise RuntimeError(f"generation made {generated} tokens instead of {new_tokens}")
-    return TimedRun(
-        batch_size=batch_size,
-        prompt_tokens=prompt_tokens,
-        new_tokens=new_tokens,
-        prefill_seconds=timer.first - start,
-        total_seconds=end - start,
-    )
+    config = greedy_config(engine, new_tokens, exact=True)
+    return hf_perf.timed_generate(engine.model, prompts, new_tokens, clock, config=config)

@@ -14,7 +14,7 @@ import inspect
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from auditkit.engine.base import DeviceOutOfMemory, ProgressCallback, TimedBatch
+from auditkit.engine.base import ProgressCallback, TimedBatch
 from auditkit.engine.timing import Clock
 from auditkit.engine.torch_resources import TorchResources
 from auditkit.engine.vision import Detection
@@ -117,21 +117,15 @@ class _HFVisionModel(TorchResources):
     def timed_batch(self, batch_size: int, clock: Clock, *, seed: int = 0) -> TimedBatch:
         """One call on ``batch_size`` seeded noise images at the processor's input size, in one
         forward pass; preprocessing is part of the time."""
-        import torch
+        from auditkit.engine.hf_perf import timed_call
 
         images = synthetic_images(batch_size, input_size(self.processor, self.model.config), seed)
-        try:
-            clock.sync()
-            start = clock.now()
-            self._call(images, batch_size)
-            clock.sync()
-            seconds = clock.now() - start
-        except torch.OutOfMemoryError:
-            torch.cuda.empty_cache()
-            raise DeviceOutOfMemory(
-                f"a batch of {batch_size} images does not fit in device memory"
-            ) from None
-        return TimedBatch(batch_size=batch_size, units=float(batch_size), seconds=seconds)
+        _, start, end = timed_call(
+            clock,
+            lambda: self._call(images, batch_size),
+            f"a batch of {batch_size} images does not fit in device memory",
+        )
+        return TimedBatch(batch_size=batch_size, units=float(batch_size), seconds=end - start)
 
 
 class HFImageClassifier(_HFVisionModel):

@@ -30,7 +30,8 @@ from auditkit.engine._whisper_common import (
     check_clips,
     timing_clips,
 )
-from auditkit.engine.base import DeviceOutOfMemory, ProgressCallback, TimedBatch
+from auditkit.engine.base import ProgressCallback, TimedBatch
+from auditkit.engine.hf_perf import timed_call
 from auditkit.engine.speech import SAMPLE_RATE, AudioClip
 from auditkit.engine.timing import Clock
 from auditkit.engine.torch_resources import TorchResources
@@ -105,21 +106,13 @@ class HFWhisper(TorchResources):
         exactly ``TIMING_NEW_TOKENS`` tokens, timed with ``clock`` from feature extraction to the
         decoded texts; units are seconds of audio."""
         clips = timing_clips(batch_size, seed=seed)
-        out_of_memory = False
-        try:
-            clock.sync()
-            start = clock.now()
-            self._decode(clips, max_new_tokens=TIMING_NEW_TOKENS, min_new_tokens=TIMING_NEW_TOKENS)
-            clock.sync()
-            end = clock.now()
-        except torch.OutOfMemoryError:
-            out_of_memory = True
-        if out_of_memory:
-            torch.cuda.empty_cache()
-            raise DeviceOutOfMemory(
-                f"batch {batch_size} × {TIMING_CLIP_SECONDS:g} s clips does not fit in device "
-                "memory"
-            )
+        _, start, end = timed_call(
+            clock,
+            lambda: self._decode(
+                clips, max_new_tokens=TIMING_NEW_TOKENS, min_new_tokens=TIMING_NEW_TOKENS
+            ),
+            f"batch {batch_size} × {TIMING_CLIP_SECONDS:g} s clips does not fit in device memory",
+        )
         return TimedBatch(
             batch_size=batch_size, units=batch_size * TIMING_CLIP_SECONDS, seconds=end - start
         )
