@@ -104,6 +104,21 @@ def bootstrap_mean_interval(
     )
 
 
+def expected_calibration_error(
+    confidence: np.ndarray, correct: np.ndarray, bins: int = 10
+) -> float:
+    """Expected calibration error of top-choice ``confidence`` against ``correct`` (0 or 1)
+    over ``bins`` equal-width confidence bins (NaN with no items).
+
+    Σ_b (n_b / n) |mean(correct_b) − mean(confidence_b)| = Σ_b |Σ_b (correct − confidence)| / n.
+    """
+    if confidence.size == 0:
+        return math.nan
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    gaps = np.bincount(which, weights=correct - confidence, minlength=bins)
+    return float(np.abs(gaps).sum() / confidence.size)
+
+
 @dataclass(frozen=True)
 class PairedDifference:
     """Candidate minus baseline over paired items, with its interval and a two-sided p-value."""

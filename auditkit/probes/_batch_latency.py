@@ -7,6 +7,7 @@ Used by the ``latency`` probe for classifiers, speech recognisers and vision mod
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -62,59 +63,68 @@ def batch_latency_metrics(
         for q in PERCENTILES
     ]
     every = np.arange(n)
+    per_unit_ms_interval = bootstrap_interval(per_unit_ms, n, seed=seed)
+
+    def over_runs(
+        name: str,
+        statistic: Callable[[np.ndarray], float],
+        interval: tuple[float | None, float | None],
+        **fields: Any,
+    ) -> Metric:
+        return metric(
+            name,
+            statistic(every),
+            interval,
+            interval="percentile-bootstrap-runs",
+            interval_detail=interval_detail,
+            **fields,
+        )
+
     if unit_name == "audio second":
-        metrics += [
-            metric(
+        return [
+            *metrics,
+            over_runs(
                 "ms_per_audio_second",
-                per_unit_ms(every),
-                bootstrap_interval(per_unit_ms, n, seed=seed),
+                per_unit_ms,
+                per_unit_ms_interval,
                 direction="lower",
-                interval="percentile-bootstrap-runs",
-                interval_detail=interval_detail,
                 description="processing time per second of audio, ms",
                 unit="ms/audio s",
             ),
-            metric(
+            over_runs(
                 "real_time_factor",
-                per_unit_ms(every) / 1000.0,
-                _scaled(bootstrap_interval(per_unit_ms, n, seed=seed), 1e-3),
+                lambda idx: per_unit_ms(idx) / 1000.0,
+                _scaled(per_unit_ms_interval, 1e-3),
                 direction="lower",
-                interval="percentile-bootstrap-runs",
-                interval_detail=interval_detail,
                 description="processing seconds per second of audio (below 1: faster than "
                 "real time)",
                 unit="real-time factor",
             ),
         ]
-    else:
 
-        def rate(idx: np.ndarray) -> float:
-            total = float(seconds[idx].sum())
-            return float(units[idx].sum()) / total if total > 0 else math.nan
+    def rate(idx: np.ndarray) -> float:
+        total = float(seconds[idx].sum())
+        return float(units[idx].sum()) / total if total > 0 else math.nan
 
-        metrics += [
-            metric(
-                "ms_per_item",
-                per_unit_ms(every),
-                bootstrap_interval(per_unit_ms, n, seed=seed),
-                direction="lower",
-                interval="percentile-bootstrap-runs",
-                interval_detail=interval_detail,
-                description=f"processing time per {unit_name}, ms",
-                unit="ms",
-            ),
-            metric(
-                "items_per_s",
-                rate(every),
-                bootstrap_interval(rate, n, seed=seed),
-                direction="higher",
-                interval="percentile-bootstrap-runs",
-                interval_detail=interval_detail,
-                description=f"{unit_name}s processed per second, whole batch",
-                unit=_RATE_UNITS.get(unit_name, "samples/s"),
-            ),
-        ]
-    return metrics
+    return [
+        *metrics,
+        over_runs(
+            "ms_per_item",
+            per_unit_ms,
+            per_unit_ms_interval,
+            direction="lower",
+            description=f"processing time per {unit_name}, ms",
+            unit="ms",
+        ),
+        over_runs(
+            "items_per_s",
+            rate,
+            bootstrap_interval(rate, n, seed=seed),
+            direction="higher",
+            description=f"{unit_name}s processed per second, whole batch",
+            unit=_RATE_UNITS.get(unit_name, "samples/s"),
+        ),
+    ]
 
 
 def _scaled(

@@ -13,12 +13,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from auditkit.probes._safety_metrics import by_group, mean, proportion
-from auditkit.probes.multiple_choice import expected_calibration_error
-from auditkit.results import Direction, Metric
-from auditkit.stats import BOOTSTRAP_RESAMPLES, bootstrap_interval
+from auditkit.probes._rates import bootstrapped, by_group, mean, proportion
+from auditkit.results import Metric
+from auditkit.stats import BOOTSTRAP_RESAMPLES, expected_calibration_error
 
 CALIBRATION_BINS = 15
+TEXT_RESAMPLES = f"{BOOTSTRAP_RESAMPLES} resamples of texts"
 PRECISION, RECALL, F1 = 0, 1, 2
 """Positions in ``Outcome.class_scores``, as in scikit-learn's
 ``precision_recall_fscore_support``."""
@@ -102,33 +102,32 @@ def classification_metrics(outcome: Outcome, *, seed: int) -> list[Metric]:
         (RECALL, "macro_recall"),
     ):
         metrics.append(
-            _bootstrapped(
+            bootstrapped(
                 name,
-                float(macro[position]),
-                bootstrap_interval(outcome.score_of(position), n, seed=seed),
+                outcome.score_of(position),
                 n,
-                "higher",
-                f"unweighted mean over the {len(outcome.classes)} gold classes of "
+                seed=seed,
+                unit="fraction",
+                interval_detail=TEXT_RESAMPLES,
+                direction="higher",
+                description=f"unweighted mean over the {len(outcome.classes)} gold classes of "
                 f"{name.removeprefix('macro_')}",
+                value=float(macro[position]),
             )
         )
-    ece = expected_calibration_error(outcome.confidence, outcome.correct, CALIBRATION_BINS)
-    ece_ci = bootstrap_interval(
-        lambda idx: expected_calibration_error(
-            outcome.confidence[idx], outcome.correct[idx], CALIBRATION_BINS
-        ),
-        n,
-        seed=seed,
-    )
     metrics.append(
-        _bootstrapped(
+        bootstrapped(
             "ece",
-            ece,
-            ece_ci,
+            lambda idx: expected_calibration_error(
+                outcome.confidence[idx], outcome.correct[idx], CALIBRATION_BINS
+            ),
             n,
-            "lower",
-            f"expected calibration error of the top-label probability, {CALIBRATION_BINS} "
-            "equal-width bins",
+            seed=seed,
+            unit="fraction",
+            interval_detail=TEXT_RESAMPLES,
+            direction="lower",
+            description=f"expected calibration error of the top-label probability, "
+            f"{CALIBRATION_BINS} equal-width bins",
         )
     )
     metrics.append(
@@ -150,66 +149,46 @@ def classification_metrics(outcome: Outcome, *, seed: int) -> list[Metric]:
     return metrics
 
 
-def _bootstrapped(
-    name: str,
-    value: float,
-    interval: tuple[float, float],
-    n: int,
-    direction: Direction,
-    description: str,
-    group: str | None = None,
-) -> Metric:
-    return Metric(
-        name=name,
-        value=value,
-        ci_low=interval[0],
-        ci_high=interval[1],
-        n=n,
-        direction=direction,
-        interval="bootstrap",
-        interval_detail=f"{BOOTSTRAP_RESAMPLES} resamples of texts",
-        description=description,
-        group=group,
-        unit="fraction",
-    )
-
-
 def _class_metrics(outcome: Outcome, f1: list[float], *, seed: int) -> list[Metric]:
     """Precision, recall and F1 (``f1``, by class) of every class (metric ``group`` = the
     class)."""
     metrics: list[Metric] = []
-    truth, predicted = outcome.truth, outcome.predicted
+    pairs = list(zip(outcome.truth, outcome.predicted, strict=True))
     for position, k in enumerate(outcome.classes):
         label = outcome.labels[k]
-        metrics.append(
-            proportion(
+        for name, hits, description in (
+            (
                 "precision",
-                [bool(t == k) for t, p in zip(truth, predicted, strict=True) if p == k],
-                direction="higher",
-                description=f"share of texts predicted {label} that are {label}",
-                per_item="correct",
-                group=label,
-            )
-        )
-        metrics.append(
-            proportion(
+                [bool(t == k) for t, p in pairs if p == k],
+                f"share of texts predicted {label} that are {label}",
+            ),
+            (
                 "recall",
-                [bool(p == k) for t, p in zip(truth, predicted, strict=True) if t == k],
-                direction="higher",
-                description=f"share of {label} texts predicted {label}",
-                per_item="correct",
-                group=label,
+                [bool(p == k) for t, p in pairs if t == k],
+                f"share of {label} texts predicted {label}",
+            ),
+        ):
+            metrics.append(
+                proportion(
+                    name,
+                    hits,
+                    direction="higher",
+                    description=description,
+                    per_item="correct",
+                    group=label,
+                )
             )
-        )
-        f1_ci = bootstrap_interval(outcome.score_of(F1, position), outcome.n, seed=seed)
         metrics.append(
-            _bootstrapped(
+            bootstrapped(
                 "f1",
-                f1[position],
-                f1_ci,
+                outcome.score_of(F1, position),
                 outcome.n,
-                "higher",
-                f"F1 of {label}: 2 TP / (predicted + gold)",
+                seed=seed,
+                unit="fraction",
+                interval_detail=TEXT_RESAMPLES,
+                direction="higher",
+                description=f"F1 of {label}: 2 TP / (predicted + gold)",
+                value=f1[position],
                 group=label,
             )
         )
@@ -248,13 +227,16 @@ def _slice_metrics(outcome: Outcome, *, seed: int) -> list[Metric]:
 
     value = max(m.value for m in metrics) - min(m.value for m in metrics)
     metrics.append(
-        _bootstrapped(
+        bootstrapped(
             "accuracy_group_gap",
-            value,
-            bootstrap_interval(gap, outcome.n, seed=seed),
+            gap,
             outcome.n,
-            "lower",
-            f"largest minus smallest accuracy across the {len(names)} slices",
+            seed=seed,
+            unit="fraction",
+            interval_detail=TEXT_RESAMPLES,
+            direction="lower",
+            description=f"largest minus smallest accuracy across the {len(names)} slices",
+            value=value,
         )
     )
     return metrics

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from auditkit.errors import UserError
 from auditkit.files import read_user_text
 from auditkit.jsonl import MAX_REPORTED
+from auditkit.probes._json_lines import json_object_lines
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def read_labelled_texts(
         ]
         rows = _csv_rows(path, content, columns)
     else:
-        rows = _jsonl_rows(content)
+        rows = json_object_lines(content, "not a JSON object")
     items: list[LabelledText] = []
     seen: dict[str, int] = {}
     position = 0
@@ -86,20 +86,6 @@ def read_labelled_texts(
 Rows = list[tuple[int, "dict[str, Any] | str"]]
 """(line, the row's cells by column name, or why the line is not a row: ``": problem"`` or
 ``":COLUMN: problem"``, to follow ``FILE:LINE``), in file order."""
-
-
-def _jsonl_rows(content: str) -> Rows:
-    rows: Rows = []
-    for number, line in enumerate(content.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            rows.append((number, f":{exc.colno}: not valid JSON: {exc.msg}"))
-            continue
-        rows.append((number, row if isinstance(row, dict) else ": not a JSON object"))
-    return rows
 
 
 def _csv_rows(path: Path, content: str, columns: list[str]) -> Rows:

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from auditkit.probes._rates import bootstrapped
 from auditkit.probes._transcript_text import Normalisation
 from auditkit.results import Metric
-from auditkit.stats import BOOTSTRAP_RESAMPLES, bootstrap_interval
+from auditkit.stats import BOOTSTRAP_RESAMPLES
 
 
 @dataclass(frozen=True)
@@ -55,23 +56,17 @@ def _ratio_metric(
     per_item: str | None,
     group: str | None = None,
 ) -> Metric:
-    n = int(errors.size)
-    low, high = bootstrap_interval(
-        lambda idx: float(errors[idx].sum() / lengths[idx].sum()), n, seed=seed
-    )
-    return Metric(
-        name=name,
-        value=float(errors.sum() / lengths.sum()) if n else math.nan,
-        ci_low=low,
-        ci_high=high,
-        n=n,
+    return bootstrapped(
+        name,
+        lambda idx: float(errors[idx].sum() / lengths[idx].sum()),
+        int(errors.size),
+        seed=seed,
+        unit="error rate",
         direction="lower",
-        interval="bootstrap",
-        interval_detail=f"{BOOTSTRAP_RESAMPLES} resamples over utterances",
         description=description,
+        interval_detail=f"{BOOTSTRAP_RESAMPLES} resamples over utterances",
         per_item=per_item,
         group=group,
-        unit="error rate",
     )
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from auditkit.errors import UserError
 from auditkit.files import read_user_text
+from auditkit.probes._json_lines import json_object_lines
 
 MAX_REPORTED = 20
 REQUIRED = ("file", "text")
@@ -109,16 +109,9 @@ def _csv_records(path: Path, text: str, problems: list[str]) -> list[tuple[int, 
 
 def _jsonl_records(path: Path, text: str, problems: list[str]) -> list[tuple[int, dict[str, Any]]]:
     records = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(f"{path}:{number}:{exc.colno}: not valid JSON: {exc.msg}")
-            continue
-        if not isinstance(record, dict):
-            problems.append(f"{path}:{number}: expected an object with 'file' and 'text'")
+    for number, record in json_object_lines(text, "expected an object with 'file' and 'text'"):
+        if isinstance(record, str):
+            problems.append(f"{path}:{number}{record}")
             continue
         wrong = [
             key

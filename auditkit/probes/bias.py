@@ -26,7 +26,7 @@ from auditkit.judges.card import judge_card
 from auditkit.judges.correction import corrected_rate
 from auditkit.judges.refusal import ContinuationRow, RefusalJudge
 from auditkit.probes._fairness import GroupGaps, gap_metric, group_mean_metrics, template_gaps
-from auditkit.probes._safety_metrics import mean, proportion, proportion_per_group
+from auditkit.probes._rates import mean, proportion, proportion_per_group
 from auditkit.probes.base import (
     Probe,
     ProbeContext,

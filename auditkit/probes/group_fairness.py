@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from auditkit.engine.classifier import SequenceClassifier
 from auditkit.probes._fairness import classifier_gaps
-from auditkit.probes._safety_metrics import by_group, proportion
+from auditkit.probes._rates import by_group, proportion
 from auditkit.probes.base import (
     ProbeContext,
     ProbeOutput,

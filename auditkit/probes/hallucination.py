@@ -40,7 +40,7 @@ from auditkit.judges.correction import corrected_rate
 from auditkit.judges.nli import NLIJudgeSpec
 from auditkit.judges.premise import PremiseJudge, PremiseRow
 from auditkit.judges.short_answer import ShortAnswerJudge, ShortAnswerRow
-from auditkit.probes._safety_metrics import by_group, mean, proportion
+from auditkit.probes._rates import by_group, mean, proportion
 from auditkit.probes.base import (
     ProbeContext,
     ProbeOutput,

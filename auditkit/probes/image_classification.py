@@ -8,7 +8,6 @@ header, or JSONL), paths relative to the table. Every file is checked before any
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -27,7 +26,8 @@ from auditkit.probes._images import (
     raise_problems,
     read_image,
 )
-from auditkit.probes._safety_metrics import by_group, proportion
+from auditkit.probes._json_lines import json_object_lines
+from auditkit.probes._rates import bootstrapped, by_group, proportion
 from auditkit.probes.base import (
     Probe,
     ProbeContext,
@@ -37,9 +37,8 @@ from auditkit.probes.base import (
     SuitePath,
     register_probe,
 )
-from auditkit.probes.multiple_choice import expected_calibration_error
 from auditkit.results import Metric
-from auditkit.stats import BOOTSTRAP_RESAMPLES, bootstrap_interval
+from auditkit.stats import BOOTSTRAP_RESAMPLES, expected_calibration_error
 
 CALIBRATION_BINS = 15
 TOP_K = 5
@@ -242,41 +241,31 @@ def _recall_metrics(labels: list[str], correct: list[bool], *, seed: int) -> lis
         present = totals > 0
         return float((right[present] / totals[present]).mean())
 
-    every = np.arange(len(labels))
-    low, high = bootstrap_interval(macro, len(labels), seed=seed)
     metrics.append(
-        Metric(
-            name="macro_recall",
-            value=macro(every) if len(labels) else float("nan"),
-            ci_low=low,
-            ci_high=high,
-            n=len(labels),
-            direction="higher",
-            interval="bootstrap",
-            interval_detail=f"{BOOTSTRAP_RESAMPLES} resamples",
-            description="mean of the per-class recalls",
+        bootstrapped(
+            "macro_recall",
+            macro,
+            len(labels),
+            seed=seed,
             unit="fraction",
+            direction="higher",
+            description="mean of the per-class recalls",
+            interval_detail=f"{BOOTSTRAP_RESAMPLES} resamples",
         )
     )
     return metrics
 
 
 def _ece_metric(confidence: np.ndarray, hits: np.ndarray, seed: int) -> Metric:
-    def ece(idx: np.ndarray) -> float:
-        return expected_calibration_error(confidence[idx], hits[idx], CALIBRATION_BINS)
-
-    low, high = bootstrap_interval(ece, int(confidence.size), seed=seed)
-    return Metric(
-        name="ece",
-        value=ece(np.arange(confidence.size)),
-        ci_low=low,
-        ci_high=high,
-        n=int(confidence.size),
-        direction="lower",
-        interval="bootstrap",
-        interval_detail=f"{BOOTSTRAP_RESAMPLES} resamples",
-        description=f"expected calibration error of the top-1 probability, {CALIBRATION_BINS} bins",
+    return bootstrapped(
+        "ece",
+        lambda idx: expected_calibration_error(confidence[idx], hits[idx], CALIBRATION_BINS),
+        int(confidence.size),
+        seed=seed,
         unit="fraction",
+        direction="lower",
+        description=f"expected calibration error of the top-1 probability, {CALIBRATION_BINS} bins",
+        interval_detail=f"{BOOTSTRAP_RESAMPLES} resamples",
     )
 
 
@@ -338,17 +327,12 @@ def _csv_table(table: Path) -> list[LabelledImage]:
 
 
 def _jsonl_table(table: Path) -> list[LabelledImage]:
-    rows: list[LabelledImage | str] = []
-    for line, text in enumerate(read_user_text(table).splitlines(), start=1):
-        if not text.strip():
-            continue
-        try:
-            record = json.loads(text)
-        except json.JSONDecodeError as exc:
-            rows.append(f"{table}:{line}:{exc.colno}: not valid JSON: {exc.msg}")
-            continue
-        if not isinstance(record, dict):
-            rows.append(f"{table}:{line}: expected an object with path and label")
-            continue
-        rows.append(_labelled(table, line, record.get("path"), record.get("label")))
+    rows: list[LabelledImage | str] = [
+        f"{table}:{line}{record}"
+        if isinstance(record, str)
+        else _labelled(table, line, record.get("path"), record.get("label"))
+        for line, record in json_object_lines(
+            read_user_text(table), "expected an object with path and label"
+        )
+    ]
     return _rows_or_problems(table, rows)

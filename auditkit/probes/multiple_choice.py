@@ -22,7 +22,7 @@ from auditkit.probes.base import (
 )
 from auditkit.probes.dataset import DatasetProbe, DatasetSpec, QuestionTemplate, distinct_texts
 from auditkit.results import Metric
-from auditkit.stats import bootstrap_interval, wilson_interval
+from auditkit.stats import bootstrap_interval, expected_calibration_error, wilson_interval
 
 BUILTIN_DATA = "data/multiple_choice/general_knowledge.jsonl"
 CALIBRATION_BINS = 10
@@ -178,20 +178,6 @@ def _proportion(
     )
 
 
-def expected_calibration_error(
-    confidence: np.ndarray, correct: np.ndarray, bins: int = CALIBRATION_BINS
-) -> float:
-    """Expected calibration error over ``bins`` equal-width confidence bins.
-
-    Σ_b (n_b / n) |mean(correct_b) − mean(confidence_b)| = Σ_b |Σ_b (correct − confidence)| / n.
-    """
-    if confidence.size == 0:
-        return math.nan
-    which = np.minimum((confidence * bins).astype(int), bins - 1)
-    gaps = np.bincount(which, weights=correct - confidence, minlength=bins)
-    return float(np.abs(gaps).sum() / confidence.size)
-
-
 def _metrics(
     *,
     correct: np.ndarray,
@@ -202,10 +188,12 @@ def _metrics(
 ) -> list[Metric]:
     n = int(correct.size)
     hits = correct.astype(float)
-    ece = expected_calibration_error(confidence, hits)
+    ece = expected_calibration_error(confidence, hits, CALIBRATION_BINS)
     brier_ci = bootstrap_interval(lambda idx: float(brier[idx].mean()), n, seed=seed)
     ece_ci = bootstrap_interval(
-        lambda idx: expected_calibration_error(confidence[idx], hits[idx]), n, seed=seed
+        lambda idx: expected_calibration_error(confidence[idx], hits[idx], CALIBRATION_BINS),
+        n,
+        seed=seed,
     )
     return [
         _proportion(

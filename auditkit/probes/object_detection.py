@@ -31,7 +31,7 @@ from auditkit.probes._images import (
     raise_problems,
     read_image,
 )
-from auditkit.probes._safety_metrics import mean
+from auditkit.probes._rates import mean
 from auditkit.probes.base import (
     Probe,
     ProbeContext,

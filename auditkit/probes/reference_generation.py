@@ -33,6 +33,7 @@ from auditkit.engine.base import GenerationRequest, LanguageModel
 from auditkit.errors import UserError
 from auditkit.files import read_user_text
 from auditkit.jsonl import MAX_REPORTED, read_jsonl
+from auditkit.probes._rates import mean, proportion
 from auditkit.probes._reference_metrics import (
     BUILTIN_METRICS,
     MetricSource,
@@ -41,7 +42,6 @@ from auditkit.probes._reference_metrics import (
     loaded_modules,
     metric_source,
 )
-from auditkit.probes._safety_metrics import mean, proportion
 from auditkit.probes.base import ProbeContext, ProbeOutput, Sample, SuitePath, register_probe
 from auditkit.probes.dataset import DatasetProbe, DatasetSpec
 from auditkit.results import Direction, Metric

@@ -347,40 +347,22 @@ def _workload_metrics(
     runs = len(workload.runs)
     times = np.array([_seconds(r) for r in workload.runs])
     b = workload.batch_size
-
-    def per_second(amount: float) -> Callable[[np.ndarray], float]:
-        def statistic(idx: np.ndarray) -> float:
-            total = float(times[idx].sum())
-            return amount * idx.size / total if total > 0 else math.nan
-
-        return statistic
-
-    samples = per_second(b)
-    tokens = per_second(b * new_tokens)
-    every = np.arange(runs)
-    rates: tuple[tuple[str, Callable[[np.ndarray], float], str, Unit], ...] = (
-        ("samples", samples, "prompts completed", "samples/s"),
-        ("tokens", tokens, "tokens generated", "tokens/s"),
+    rates: tuple[tuple[str, int, str, Unit], ...] = (
+        ("samples", b, "prompts completed", "samples/s"),
+        ("tokens", b * new_tokens, "tokens generated", "tokens/s"),
     )
     metrics = [
-        _metric(
-            "throughput_batch_size",
-            float(b),
-            "none",
-            f"batch size of the workload on {where}",
-            unit="count",
-        ),
+        _batch_size_metric(b, where),
         *(
-            _metric(
+            _rate_metric(
                 f"throughput_{counted}_per_s",
-                statistic(every),
-                "higher",
+                _per_second(times, np.full(runs, per_run)),
+                runs,
                 f"{what} per second at batch {b} on {where}",
                 unit=unit,
-                n=runs,
-                runs_interval=bootstrap_interval(statistic, runs, seed=seed),
+                seed=seed,
             )
-            for counted, statistic, what, unit in rates
+            for counted, per_run, what, unit in rates
         ),
     ]
     metrics += _memory_metrics(workload)
@@ -413,43 +395,26 @@ def _batch_workload_metrics(
     b = workload.batch_size
     unit_name = ITEM_UNITS[task]
 
-    def samples(idx: np.ndarray) -> float:
-        total = float(times[idx].sum())
-        return b * idx.size / total if total > 0 else math.nan
-
-    def audio(idx: np.ndarray) -> float:
-        total = float(times[idx].sum())
-        return float(units[idx].sum()) / total if total > 0 else math.nan
-
-    every = np.arange(runs)
     metrics = [
-        _metric(
-            "throughput_batch_size",
-            float(b),
-            "none",
-            f"batch size of the workload on {where}",
-            unit="count",
-        ),
-        _metric(
+        _batch_size_metric(b, where),
+        _rate_metric(
             "throughput_samples_per_s",
-            samples(every),
-            "higher",
+            _per_second(times, np.full(runs, b)),
+            runs,
             f"synthetic inputs processed per second at batch {b} on {where}",
             unit=_THROUGHPUT_UNITS.get(unit_name, "samples/s"),
-            n=runs,
-            runs_interval=bootstrap_interval(samples, runs, seed=seed),
+            seed=seed,
         ),
     ]
     if unit_name == "audio second":
         metrics.append(
-            _metric(
+            _rate_metric(
                 "throughput_audio_seconds_per_s",
-                audio(every),
-                "higher",
+                _per_second(times, units),
+                runs,
                 f"seconds of audio transcribed per second at batch {b} on {where}",
                 unit="score",
-                n=runs,
-                runs_interval=bootstrap_interval(audio, runs, seed=seed),
+                seed=seed,
             )
         )
     metrics += _memory_metrics(workload)
@@ -465,6 +430,48 @@ def _batch_workload_metrics(
             )
         )
     return metrics
+
+
+def _per_second(times: np.ndarray, amounts: np.ndarray) -> Callable[[np.ndarray], float]:
+    """The statistic runs ``idx`` → their ``amounts`` done per second of their ``times`` (NaN
+    when they took no time), for bootstraps over runs."""
+
+    def statistic(idx: np.ndarray) -> float:
+        total = float(times[idx].sum())
+        return float(amounts[idx].sum()) / total if total > 0 else math.nan
+
+    return statistic
+
+
+def _rate_metric(
+    name: str,
+    per_second: Callable[[np.ndarray], float],
+    runs: int,
+    description: str,
+    *,
+    unit: Unit,
+    seed: int,
+) -> Metric:
+    """A throughput (``_per_second``) over all ``runs``, with its bootstrap interval over runs."""
+    return _metric(
+        name,
+        per_second(np.arange(runs)),
+        "higher",
+        description,
+        unit=unit,
+        n=runs,
+        runs_interval=bootstrap_interval(per_second, runs, seed=seed),
+    )
+
+
+def _batch_size_metric(batch_size: int, where: str) -> Metric:
+    return _metric(
+        "throughput_batch_size",
+        float(batch_size),
+        "none",
+        f"batch size of the workload on {where}",
+        unit="count",
+    )
 
 
 def _memory_metrics(workload: Workload) -> list[Metric]:

@@ -15,7 +15,7 @@ from auditkit.engine.base import LanguageModel
 from auditkit.judges.answer_agreement import AgreementJudge
 from auditkit.judges.card import judge_card
 from auditkit.judges.correction import corrected_rate
-from auditkit.probes._safety_metrics import mean, proportion
+from auditkit.probes._rates import mean, proportion
 from auditkit.probes.base import ProbeContext, ProbeOutput, Sample, register_probe
 from auditkit.probes.dataset import DatasetProbe
 from auditkit.probes.hallucination import ShortAnswerSpec

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from auditkit.engine.base import LanguageModel
-from auditkit.probes._safety_metrics import mean, proportion
+from auditkit.probes._rates import mean, proportion
 from auditkit.probes.base import (
     ProbeContext,
     ProbeOutput,

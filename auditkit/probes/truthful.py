@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from auditkit.engine.base import LanguageModel, Loglikelihood, LoglikelihoodRequest
 from auditkit.errors import UserError
-from auditkit.probes._safety_metrics import by_group, mean, proportion, proportion_per_group
+from auditkit.probes._rates import by_group, mean, proportion, proportion_per_group
 from auditkit.probes.base import ProbeContext, ProbeOutput, Sample, SuitePath, register_probe
 from auditkit.probes.dataset import DatasetProbe, DatasetSpec, QuestionTemplate, distinct_texts
 from auditkit.results import Direction, Metric

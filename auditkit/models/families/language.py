@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditkit.models.checkpoint import Checkpoint, adapter_base, locate_checkpoint
+from auditkit.models.families._pretrained import pretrained_options
 from auditkit.models.gguf_cache import load_gguf
 from auditkit.models.loaded import LoadedModel
 from auditkit.models.loader import register_builder
@@ -183,40 +184,13 @@ def _engine(
 def _from_pretrained(
     spec: ModelSpec, checkpoint: Checkpoint, device: str
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    import torch
     from transformers import (
         AutoModelForCausalLM,
         AutoModelForSequenceClassification,
         AutoTokenizer,
     )
-    from transformers.utils import logging as transformers_logging
 
-    from auditkit.library_logs import quiet_library_logs
-
-    quiet_library_logs()  # for callers of this API that did not start through the CLI
-
-    # auditkit's progress line says what is loading; transformers' own bars would interleave.
-    transformers_logging.disable_progress_bar()
-
-    common: dict[str, Any] = {"trust_remote_code": spec.trust_remote_code}
-    if spec.revision and not Path(checkpoint.location).exists():
-        common["revision"] = spec.revision
-    dtype: Any
-    if spec.dtype != "auto":
-        dtype = getattr(torch, spec.dtype)
-    else:
-        # GGUF weights are de-quantized, and int8 dynamic quantization starts from float32.
-        dtype = torch.float32 if checkpoint.gguf_file or spec.quantization else "auto"
-    options: dict[str, Any] = {**common, "dtype": dtype}
-    safe = any(f.suffix == ".safetensors" for f in checkpoint.files)
-    if not checkpoint.gguf_file and (not spec.allow_pickle or safe):
-        options["use_safetensors"] = True
-    if spec.device_map is not None:
-        options["device_map"] = spec.device_map
-    if spec.quantization in BNB_SCHEMES:  # quantized as it is placed: no .to() afterwards
-        from auditkit.models.bnb import bnb_load_options
-
-        options.update(bnb_load_options(spec.quantization, device))
+    _, options = pretrained_options(spec, checkpoint, device)
     auto_class: Any = (
         AutoModelForSequenceClassification
         if spec.model_task == "text-classification"

@@ -9,12 +9,12 @@ are causal-model formats and are refused.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from auditkit.errors import ModelLoadError
 from auditkit.models.checkpoint import Checkpoint, locate_checkpoint
 from auditkit.models.families._info import build_info
+from auditkit.models.families._pretrained import pretrained_options
 from auditkit.models.families.language import variant_notes
 from auditkit.models.loaded import LoadedModel
 from auditkit.models.loader import register_builder
@@ -75,30 +75,9 @@ def load_seq2seq(spec: ModelSpec, device: str, started: float) -> LoadedModel:
 def _from_pretrained(
     spec: ModelSpec, checkpoint: Checkpoint, device: str
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    import torch
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-    from transformers.utils import logging as transformers_logging
 
-    from auditkit.library_logs import quiet_library_logs
-
-    quiet_library_logs()
-    transformers_logging.disable_progress_bar()  # auditkit's progress line says what loads
-
-    common: dict[str, Any] = {"trust_remote_code": spec.trust_remote_code}
-    if spec.revision and not Path(checkpoint.location).exists():
-        common["revision"] = spec.revision
-    dtype: Any = getattr(torch, spec.dtype) if spec.dtype != "auto" else "auto"
-    if spec.dtype == "auto" and spec.quantization:
-        dtype = torch.float32  # int8 dynamic quantization starts from float32
-    options: dict[str, Any] = {**common, "dtype": dtype}
-    if not spec.allow_pickle or any(f.suffix == ".safetensors" for f in checkpoint.files):
-        options["use_safetensors"] = True
-    if spec.device_map is not None:
-        options["device_map"] = spec.device_map
-    if spec.quantization in BNB_SCHEMES:
-        from auditkit.models.bnb import bnb_load_options
-
-        options.update(bnb_load_options(spec.quantization, device))
+    common, options = pretrained_options(spec, checkpoint, device)
     tokenizer = AutoTokenizer.from_pretrained(checkpoint.location, **common)
     model = AutoModelForSeq2SeqLM.from_pretrained(checkpoint.location, **options)
     return model, tokenizer

@@ -24,10 +24,11 @@ from typing import Any
 from auditkit.errors import ModelLoadError
 from auditkit.models.checkpoint import CT2_WEIGHT_FILE, Checkpoint, locate_checkpoint
 from auditkit.models.families._info import build_info
+from auditkit.models.families._pretrained import pretrained_options, refuse_split_placement
 from auditkit.models.families.language import variant_notes
 from auditkit.models.loaded import LoadedModel
 from auditkit.models.loader import register_builder
-from auditkit.models.spec import BNB_SCHEMES, ModelSpec
+from auditkit.models.spec import ModelSpec
 from auditkit.results import QuantizationDetail
 
 PROCESSOR_FILES = (
@@ -66,13 +67,9 @@ def transformers_speech_check(spec: ModelSpec) -> str | None:
 
 @register_builder("speech-recognition", "transformers", check=transformers_speech_check)
 def load_whisper_transformers(spec: ModelSpec, device: str, started: float) -> LoadedModel:
-    if spec.quantization in BNB_SCHEMES or spec.device_map is not None:
-        raise ModelLoadError(
-            "speech models load whole on one device: bitsandbytes quantization and "
-            "'device_map' apply to language models only"
-        )
+    refuse_split_placement(spec, "speech")
     checkpoint = locate_checkpoint(spec, spec.parsed_source)
-    model, processor = _from_pretrained(spec, checkpoint)
+    model, processor = _from_pretrained(spec, checkpoint, device)
     model.to(device)
     from auditkit.engine.whisper_hf import HFWhisper
     from auditkit.models.variant import transform_weights
@@ -101,32 +98,16 @@ def load_whisper_transformers(spec: ModelSpec, device: str, started: float) -> L
     return LoadedModel(spec, engine, info, [model])
 
 
-def _from_pretrained(spec: ModelSpec, checkpoint: Checkpoint) -> tuple[Any, Any]:
-    import torch
+def _from_pretrained(spec: ModelSpec, checkpoint: Checkpoint, device: str) -> tuple[Any, Any]:
     from transformers import AutoConfig, AutoModelForSpeechSeq2Seq, AutoProcessor
-    from transformers.utils import logging as transformers_logging
 
-    from auditkit.library_logs import quiet_library_logs
-
-    quiet_library_logs()
-    transformers_logging.disable_progress_bar()
-    common: dict[str, Any] = {"trust_remote_code": spec.trust_remote_code}
-    if spec.revision and not Path(checkpoint.location).exists():
-        common["revision"] = spec.revision
+    common, options = pretrained_options(spec, checkpoint, device)
     config = AutoConfig.from_pretrained(checkpoint.location, **common)
     if config.model_type != "whisper":
         raise ModelLoadError(
             f"speech recognition on transformers runs Whisper models; {checkpoint.location} is "
             f"a {config.model_type!r} model"
         )
-    dtype: Any = "auto"
-    if spec.dtype != "auto":
-        dtype = getattr(torch, spec.dtype)
-    elif spec.quantization:
-        dtype = torch.float32  # auditkit's schemes start from float32 weights
-    options: dict[str, Any] = {**common, "dtype": dtype}
-    if not spec.allow_pickle or any(f.suffix == ".safetensors" for f in checkpoint.files):
-        options["use_safetensors"] = True
     try:
         processor = AutoProcessor.from_pretrained(checkpoint.location, **common)
     except OSError as exc:

@@ -15,9 +15,10 @@ from typing import Any
 from auditkit.errors import ModelLoadError
 from auditkit.models.checkpoint import Checkpoint, locate_checkpoint
 from auditkit.models.families._info import build_info
+from auditkit.models.families._pretrained import pretrained_options, refuse_split_placement
 from auditkit.models.loaded import LoadedModel
 from auditkit.models.loader import register_builder
-from auditkit.models.spec import BNB_SCHEMES, ModelSpec
+from auditkit.models.spec import ModelSpec
 
 PROCESSOR_CONFIG = "preprocessor_config.json"
 
@@ -25,13 +26,9 @@ PROCESSOR_CONFIG = "preprocessor_config.json"
 @register_builder("image-classification", "transformers")
 @register_builder("object-detection", "transformers")
 def load_vision_model(spec: ModelSpec, device: str, started: float) -> LoadedModel:
-    if spec.quantization in BNB_SCHEMES or spec.device_map is not None:
-        raise ModelLoadError(
-            "vision models load whole on one device: bitsandbytes quantization and "
-            "'device_map' apply to language models only"
-        )
+    refuse_split_placement(spec, "vision")
     checkpoint = locate_checkpoint(spec, spec.parsed_source)
-    model, processor = _from_pretrained(spec, checkpoint)
+    model, processor = _from_pretrained(spec, checkpoint, device)
     model.to(device)
     from auditkit.models.variant import transform_weights
 
@@ -68,30 +65,14 @@ def load_vision_model(spec: ModelSpec, device: str, started: float) -> LoadedMod
     return LoadedModel(spec, engine, info, [model])
 
 
-def _from_pretrained(spec: ModelSpec, checkpoint: Checkpoint) -> tuple[Any, Any]:
-    import torch
+def _from_pretrained(spec: ModelSpec, checkpoint: Checkpoint, device: str) -> tuple[Any, Any]:
     from transformers import (
         AutoImageProcessor,
         AutoModelForImageClassification,
         AutoModelForObjectDetection,
     )
-    from transformers.utils import logging as transformers_logging
 
-    from auditkit.library_logs import quiet_library_logs
-
-    quiet_library_logs()
-    transformers_logging.disable_progress_bar()
-    common: dict[str, Any] = {"trust_remote_code": spec.trust_remote_code}
-    if spec.revision and not Path(checkpoint.location).exists():
-        common["revision"] = spec.revision
-    dtype: Any = "auto"
-    if spec.dtype != "auto":
-        dtype = getattr(torch, spec.dtype)
-    elif spec.quantization:
-        dtype = torch.float32  # auditkit's schemes start from float32 weights
-    options: dict[str, Any] = {**common, "dtype": dtype}
-    if not spec.allow_pickle or any(f.suffix == ".safetensors" for f in checkpoint.files):
-        options["use_safetensors"] = True
+    common, options = pretrained_options(spec, checkpoint, device)
     auto_class: Any = (
         AutoModelForImageClassification
         if spec.model_task == "image-classification"

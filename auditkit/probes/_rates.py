@@ -1,21 +1,22 @@
-"""Metric builders shared by the hallucination, bias and toxicity probes.
+"""Metric builders shared by the probes: shares of items, means of per-item scores and other
+statistics of the items.
 
-Proportions get a 95% Wilson interval and are shares; means of per-item scores a seeded percentile
-bootstrap over items, in the unit the caller names. Every builder takes the per-item values in
-item order, so a metric's value always equals the mean of its ``per_item`` score over the items
-that carry it (what paired comparison needs).
+Proportions get a 95% Wilson interval and are shares; means and other statistics a seeded
+percentile bootstrap over items, in the unit the caller names. Every builder takes the per-item
+values in item order, so a metric's value always equals the mean of its ``per_item`` score over
+the items that carry it (what paired comparison needs).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
 
 import numpy as np
 
 from auditkit.results import Direction, Metric, Unit
-from auditkit.stats import bootstrap_mean_interval, wilson_interval
+from auditkit.stats import bootstrap_interval, wilson_interval
 
 T = TypeVar("T")
 
@@ -62,15 +63,49 @@ def mean(
     """Mean of ``values`` in ``unit`` with a seeded percentile bootstrap interval (NaN with no
     items)."""
     data = np.asarray(values, dtype=np.float64)
-    low, high = bootstrap_mean_interval(data.tolist(), seed=seed)
+    return bootstrapped(
+        name,
+        lambda idx: float(data[idx].mean()),
+        int(data.size),
+        seed=seed,
+        unit=unit,
+        direction=direction,
+        description=description,
+        interval_detail=None,
+        per_item=per_item,
+        group=group,
+    )
+
+
+def bootstrapped(
+    name: str,
+    statistic: Callable[[np.ndarray], float],
+    n: int,
+    *,
+    seed: int,
+    unit: Unit,
+    direction: Direction,
+    description: str,
+    interval_detail: str | None,
+    value: float | None = None,
+    per_item: str | None = None,
+    group: str | None = None,
+) -> Metric:
+    """``statistic`` (item indices → number) of all ``n`` items, with the seeded percentile
+    bootstrap interval of ``statistic`` over the items resampled (NaN with no items). ``value``
+    replaces the point estimate where the caller has it from elsewhere (scikit-learn)."""
+    low, high = bootstrap_interval(statistic, n, seed=seed)
+    if value is None:
+        value = statistic(np.arange(n)) if n else math.nan
     return Metric(
         name=name,
-        value=float(data.mean()) if data.size else math.nan,
+        value=value,
         ci_low=low,
         ci_high=high,
-        n=int(data.size),
+        n=n,
         direction=direction,
         interval="bootstrap",
+        interval_detail=interval_detail,
         description=description,
         per_item=per_item,
         group=group,
