@@ -65,6 +65,9 @@ class Judge(ABC, Generic[RowT]):
     their fields, relative to the package."""
     question: ClassVar[str]
     """The question the judge answers, in one line (shown on its card)."""
+    validation_dir: ClassVar[Path | None] = None
+    """Where a judge defined outside auditkit keeps its labelled sets (``<stem>.jsonl``, and
+    ``heldout/<stem>.jsonl``); ``None``: the package's ``data/judges``."""
 
     @abstractmethod
     def judge(self, row: RowT) -> Verdict:
@@ -104,10 +107,14 @@ saw neither the rules nor the development set, and never tuned on: what cards an
 use)."""
 
 
-def validation_path(name: str, split: Split = "heldout") -> Path:
-    """The labelled set ``split`` of the judge whose set stem is ``name``."""
-    folder = "data/judges/heldout" if split == "heldout" else "data/judges"
-    return package_file(f"{folder}/{name}.jsonl")
+def validation_path(name: str, split: Split = "heldout", *, folder: Path | None = None) -> Path:
+    """The labelled set ``split`` of the judge whose set stem is ``name``: in ``folder`` (a
+    plugin judge's ``validation_dir``) or else in the package's ``data/judges``; the held-out set
+    lies in a ``heldout`` subfolder of either."""
+    if folder is not None:
+        return (folder / "heldout" if split == "heldout" else folder) / f"{name}.jsonl"
+    shipped = "data/judges/heldout" if split == "heldout" else "data/judges"
+    return package_file(f"{shipped}/{name}.jsonl")
 
 
 def read_rows(

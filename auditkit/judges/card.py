@@ -59,9 +59,11 @@ def judge_card(name: str, *, split: Split | None = None, **options: Any) -> Meas
     named. A held-out card also carries the development set's accuracy."""
     judge = judge_named(name, **options)
     stem = judge.validation_set or name
+    folder = judge.validation_dir
     if split is None:
-        split = "heldout" if validation_path(stem, "heldout").is_file() else "development"
-    rows = read_rows(validation_path(stem, split), judge, extra=_Labelled)
+        held_out = validation_path(stem, "heldout", folder=folder).is_file()
+        split = "heldout" if held_out else "development"
+    rows = read_rows(validation_path(stem, split, folder=folder), judge, extra=_Labelled)
     verdicts = judge.judge_many([row for row, _ in rows])
     pairs = [
         (labelled.label, verdict.label)
