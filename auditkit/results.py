@@ -21,7 +21,7 @@ still load: a missing unit reads as ``None`` and an interval's old free text as 
 Direction = Literal["higher", "lower", "none"]
 Status = Literal["ok", "error"]
 
-ChartKind = Literal["per_group", "latency", "footprint"]
+ChartKind = Literal["per_group", "latency", "footprint", "confusion_matrix"]
 """A chart a probe asks reports to draw of its metrics, beyond the by-model bars every metric
 with an interval gets:
 
@@ -31,6 +31,9 @@ with an interval gets:
 - ``latency``: the probe's ``e2e_ms_p50`` is the build's latency in the deployment view.
 - ``footprint``: the probe's ``peak_gpu_allocated_bytes`` / ``peak_rss_bytes`` and
   ``bytes_on_disk`` are the build's memory and size in the deployment view.
+- ``confusion_matrix``: the probe writes, per model, a sample with ``item_id``
+  ``confusion_matrix`` whose ``details`` hold ``labels`` and ``matrix`` (rows: the true label,
+  columns: the predicted one); the scorecard shows it as a table, read from ``samples.jsonl``.
 A probe declaring ``latency`` or ``footprint`` measures cost, never quality: its metrics are
 never the scorecard's quality axis.
 """

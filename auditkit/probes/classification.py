@@ -105,7 +105,7 @@ class Classification(Probe[ClassificationSpec]):
     kind = "classification"
     Spec = ClassificationSpec
     tasks = ("text-classification",)
-    charts = ("per_group",)  # per-class scores and per-slice accuracy are the point
+    charts = ("per_group", "confusion_matrix")  # per-class scores, per-slice accuracy, errors
 
     @property
     def data_path(self) -> Path:

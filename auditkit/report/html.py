@@ -21,6 +21,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from auditkit.report.confusion import confusion_matrices
 from auditkit.report.deployment import FRONT_LEGEND, FRONT_MARK, build_deployment
 from auditkit.report.figures import cost_figures, metric_figures, quality_metric
 from auditkit.report.gates import build_banner, gate_rows
@@ -159,6 +160,7 @@ def render_html(result: AuditResult, samples: Sequence[Mapping[str, Any]] | None
         agreements=agreements(result),
         licenses=[license_card(report) for report in result.licenses],
         explorer=explorer,
+        confusion=confusion_matrices(result, samples) if samples is not None else [],
         limits={"per_kind": MAX_PER_KIND, "preview": PREVIEW},
         models=[_model_view(model) for model in result.models],
         probes=[
