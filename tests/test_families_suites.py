@@ -187,13 +187,15 @@ def test_the_scorecard_and_summary_render_the_classification_audit(
     result, out = classification_audit
     for model in result.models:
         sentiment = model.probe("sentiment")
-        assert sentiment is not None and sentiment.charts == ["per_group"]
+        assert sentiment is not None and sentiment.charts == ["per_group", "confusion_matrix"]
     shutil.copy(out / SAMPLES_FILE, tmp_path / SAMPLES_FILE)
     html, markdown = write_reports(result, tmp_path, ["html", "markdown"])
     summary = markdown.read_text(encoding="utf-8")
     for name in ("accuracy", "macro\\_f1", "ece", "brier", "accuracy\\_group\\_gap"):
         assert f"| sentiment | {name} " in summary, name
-    assert "recall" in html.read_text(encoding="utf-8")  # the per-class rows
+    page = html.read_text(encoding="utf-8")
+    assert "recall" in page  # the per-class rows
+    assert page.count("<figcaption>sentiment · ") == 2  # a confusion matrix per model
 
 
 def test_a_classifier_times_itself_and_reports_its_footprint(tmp_path: Path) -> None:
