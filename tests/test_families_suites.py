@@ -1,6 +1,6 @@
 """Whole audits of the text-classification and text2text families on tiny random models.
 
-The classification suite is ``suites/classification.yaml`` itself with its two checkpoints
+The classification suite is ``docs/examples/classification.yaml`` itself with its two checkpoints
 replaced by tiny BERT classifiers, so the shipped example is validated and run as written; the
 text2text suite runs a log-likelihood and a generating probe on a tiny T5 and a tiny BART.
 """
@@ -30,7 +30,7 @@ from auditkit.suite import load_suite
 from tests.tiny_classifiers import build_bert_classifier
 from tests.tiny_seq2seq import build_seq2seq
 
-SHIPPED = Path(__file__).parent.parent / "suites" / "classification.yaml"
+SHIPPED = Path(__file__).parent.parent / "docs" / "examples" / "classification.yaml"
 SOURCES = {
     "production-bert": "hf:./models/our-bert",
     "candidate-deberta": "hf:./models/new-deberta",

@@ -1,4 +1,4 @@
-"""The shipped vision suites (``suites/vision.yaml``, ``suites/detection.yaml``) end to end on
+"""The shipped vision suites (``docs/examples/vision.yaml``, ``docs/examples/detection.yaml``) end to end on
 tiny random models and generated images: their models, data paths and timing settings swapped
 for this run's, everything else (probes, gates, baseline, policy) as shipped."""
 
@@ -25,7 +25,7 @@ from tests.tiny_vision import (
     write_image_folder,
 )
 
-SUITES = Path(__file__).parent.parent / "suites"
+SUITES = Path(__file__).parent.parent / "docs" / "examples"
 QUICK_LATENCY = {"warmup": 0, "min_runs": 3, "max_runs": 3, "min_seconds": 0.0}
 
 
