@@ -1,6 +1,6 @@
-"""The shipped vision suites (``docs/examples/vision.yaml``, ``docs/examples/detection.yaml``) end to end on
-tiny random models and generated images: their models, data paths and timing settings swapped
-for this run's, everything else (probes, gates, baseline, policy) as shipped."""
+"""The vision template suites (``docs/examples/vision.yaml``, ``docs/examples/detection.yaml``)
+end to end on tiny random models and generated images: their models, data paths and timing
+settings swapped for this run's, everything else (probes, gates, baseline, policy) as shipped."""
 
 from __future__ import annotations
 
