@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from auditkit.engine.timing import Clock, TimedRun
 
@@ -213,6 +213,14 @@ class BatchTimingModel(ResourceModel, Protocol):
 
         Raises ``DeviceOutOfMemory`` when the batch does not fit."""
         ...
+
+
+def config_labels(config: Any) -> list[str]:
+    """The output labels of a transformers classification config, in the model's order: its
+    ``id2label`` names, ``LABEL_<i>`` where one is missing."""
+    id2label = getattr(config, "id2label", None) or {}
+    count = int(getattr(config, "num_labels", len(id2label)))
+    return [str(id2label.get(i, f"LABEL_{i}")) for i in range(count)]
 
 
 def cut_at_stop(text: str, stop: Sequence[str]) -> str:

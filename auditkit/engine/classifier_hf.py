@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from auditkit.engine.base import ProgressCallback, TimedBatch
+from auditkit.engine.base import ProgressCallback, TimedBatch, config_labels
 from auditkit.engine.hf_perf import ordinary_token_ids, synthetic_prompts, timed_call
 from auditkit.engine.timing import Clock
 from auditkit.engine.torch_resources import TorchResources
@@ -46,9 +46,7 @@ class HFSequenceClassifier(TorchResources):
         if getattr(config, "pad_token_id", None) is None and tokenizer.pad_token_id is not None:
             # Decoder-style classifiers find each row's last token through the pad id.
             config.pad_token_id = tokenizer.pad_token_id
-        count = int(config.num_labels)
-        id2label = getattr(config, "id2label", None) or {}
-        self._labels = [str(id2label.get(i, f"LABEL_{i}")) for i in range(count)]
+        self._labels = config_labels(config)
         self._multi_label = config.problem_type == "multi_label_classification"
         self._ordinary_ids: torch.Tensor | None = None
 

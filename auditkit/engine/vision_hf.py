@@ -14,7 +14,7 @@ import inspect
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from auditkit.engine.base import ProgressCallback, TimedBatch
+from auditkit.engine.base import ProgressCallback, TimedBatch, config_labels
 from auditkit.engine.timing import Clock
 from auditkit.engine.torch_resources import TorchResources
 from auditkit.engine.vision import Detection
@@ -48,9 +48,7 @@ class _HFVisionModel(TorchResources):
         self._name = name
         self.batch_size = batch_size
         self.bytes_on_disk = bytes_on_disk
-        id2label = getattr(model.config, "id2label", None) or {}
-        count = int(getattr(model.config, "num_labels", len(id2label)))
-        self._labels = [str(id2label.get(i, f"LABEL_{i}")) for i in range(count)]
+        self._labels = config_labels(model.config)
         accepted = inspect.signature(model.forward).parameters
         self._inputs = {key for key in ("pixel_values", "pixel_mask") if key in accepted}
 

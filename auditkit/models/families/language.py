@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditkit.models.checkpoint import Checkpoint, adapter_base, locate_checkpoint
+from auditkit.models.families._info import variant_notes
 from auditkit.models.families._pretrained import pretrained_options
 from auditkit.models.gguf_cache import load_gguf
 from auditkit.models.loaded import LoadedModel
@@ -132,33 +133,6 @@ def _release_heap() -> None:
     if libc and sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(libc).malloc_trim(0)
-
-
-def variant_notes(spec: ModelSpec, device: str) -> list[str]:
-    """What a reader of this variant's numbers must know about how it ran on ``device``."""
-    from auditkit.environment import native_cpu_dtype
-
-    notes = []
-    if (
-        spec.dtype in ("bfloat16", "float16")
-        and device == "cpu"
-        and native_cpu_dtype(spec.dtype) is False
-    ):
-        notes.append(
-            f"{spec.dtype} is emulated on this CPU (no native {spec.dtype} instructions): its "
-            "latency is not representative of hardware that has them"
-        )
-    if (
-        spec.quantization == "int8-dynamic"
-        and spec.runtime == "transformers"
-        and not device.startswith("cuda")
-    ):
-        notes.append(
-            "int8: per-token int8 products computed exactly as float32 products on this CPU "
-            "(the int8 kernel is far slower here): scores are the int8 model's, latency is not "
-            "an int8 kernel's"
-        )
-    return notes
 
 
 def _engine(

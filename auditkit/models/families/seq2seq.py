@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING
 
 from auditkit.errors import ModelLoadError
 from auditkit.models.checkpoint import Checkpoint, locate_checkpoint
-from auditkit.models.families._info import build_info
+from auditkit.models.families._info import pytorch_info
 from auditkit.models.families._pretrained import pretrained_options
-from auditkit.models.families.language import variant_notes
 from auditkit.models.loaded import LoadedModel
 from auditkit.models.loader import register_builder
 from auditkit.models.spec import BNB_SCHEMES, ModelSpec
@@ -47,18 +46,8 @@ def load_seq2seq(spec: ModelSpec, device: str, started: float) -> LoadedModel:
         placed = {str(d) for d in (getattr(model, "hf_device_map", None) or {}).values()}
         device = "auto: " + ", ".join(sorted(f"cuda:{d}" if d.isdigit() else d for d in placed))
     build = transform_weights(model, spec, str(device))
-    info = build_info(
-        spec,
-        checkpoint,
-        architecture=type(model).__name__,
-        parameters=parameters,
-        dtype=str(next(model.parameters()).dtype).removeprefix("torch."),
-        device=str(device),
-        started=started,
-        notes=[*variant_notes(spec, str(device)), *build.notes],
-        quantization_detail=build.quantization,
-        pruning=build.pruning,
-        runtime_detail=build.runtime_detail,
+    info = pytorch_info(
+        spec, checkpoint, model, build, device=str(device), started=started, parameters=parameters
     )
     from auditkit.engine.seq2seq import HFSeq2SeqLM
 

@@ -23,9 +23,8 @@ from typing import Any
 
 from auditkit.errors import ModelLoadError
 from auditkit.models.checkpoint import CT2_WEIGHT_FILE, Checkpoint, locate_checkpoint
-from auditkit.models.families._info import build_info
+from auditkit.models.families._info import build_info, pytorch_info
 from auditkit.models.families._pretrained import pretrained_options, refuse_split_placement
-from auditkit.models.families.language import variant_notes
 from auditkit.models.loaded import LoadedModel
 from auditkit.models.loader import register_builder
 from auditkit.models.spec import ModelSpec
@@ -82,18 +81,14 @@ def load_whisper_transformers(spec: ModelSpec, device: str, started: float) -> L
         batch_size=spec.batch_size or 8,
         bytes_on_disk=sum(f.stat().st_size for f in checkpoint.files),
     )
-    info = build_info(
+    info = pytorch_info(
         spec,
         checkpoint,
-        architecture=type(model).__name__,
-        parameters=sum(p.numel() for p in model.parameters()),
-        dtype=str(next(model.parameters()).dtype).removeprefix("torch."),
+        model,
+        build,
         device=str(device),
         started=started,
-        notes=[*variant_notes(spec, str(device)), *build.notes],
         extra_files=_present(Path(checkpoint.location), PROCESSOR_FILES),
-        quantization_detail=build.quantization,
-        pruning=build.pruning,
     )
     return LoadedModel(spec, engine, info, [model])
 

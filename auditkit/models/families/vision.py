@@ -14,7 +14,7 @@ from typing import Any
 
 from auditkit.errors import ModelLoadError
 from auditkit.models.checkpoint import Checkpoint, locate_checkpoint
-from auditkit.models.families._info import build_info
+from auditkit.models.families._info import pytorch_info
 from auditkit.models.families._pretrained import pretrained_options, refuse_split_placement
 from auditkit.models.loaded import LoadedModel
 from auditkit.models.loader import register_builder
@@ -48,19 +48,15 @@ def load_vision_model(spec: ModelSpec, device: str, started: float) -> LoadedMod
             model, processor, name=spec.id, batch_size=spec.batch_size or 8, bytes_on_disk=on_disk
         )
     processor_file = Path(checkpoint.location) / PROCESSOR_CONFIG
-    info = build_info(
+    info = pytorch_info(
         spec,
         checkpoint,
-        architecture=type(model).__name__,
-        parameters=sum(p.numel() for p in model.parameters()),
-        dtype=str(next(model.parameters()).dtype).removeprefix("torch."),
+        model,
+        build,
         device=str(device),
         started=started,
-        notes=build.notes,
         # The preprocessing decides the pixels the model sees: its file is hashed with the weights.
         extra_files=[processor_file] if processor_file.is_file() else [],
-        quantization_detail=build.quantization,
-        pruning=build.pruning,
     )
     return LoadedModel(spec, engine, info, [model])
 
